@@ -1,0 +1,112 @@
+import uuid
+from typing import Any, ClassVar
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+from django.db.models.functions import Lower
+
+from accounts.tiers import PrivacyTier
+
+
+def normalize_email(email: str) -> str:
+    """Emails are case-insensitive as a whole: stored and looked up in lower case."""
+    return email.strip().lower()
+
+
+class UserManager(BaseUserManager["User"]):
+    def get_by_natural_key(self, username: str | None) -> "User":
+        return self.get(email=normalize_email(username or ""))
+
+    def create_user(self, email: str, password: str | None = None, **fields: Any) -> "User":
+        user = self.model(email=normalize_email(email), **fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **fields: Any) -> "User":
+        fields.update(is_staff=True, is_superuser=True)
+        return self.create_user(email, password, **fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    email = models.EmailField(max_length=254, unique=True)
+    display_name = models.CharField(max_length=100, blank=True, default="")
+    timezone = models.CharField(max_length=64, default="UTC")
+    locale = models.CharField(max_length=35, default="en-US")
+    privacy_tier = models.CharField(
+        max_length=20, choices=PrivacyTier.choices, default=PrivacyTier.LOCAL_ONLY
+    )
+    sync_enabled_at = models.DateTimeField(null=True, blank=True)
+    daily_word_goal = models.PositiveIntegerField(default=750)
+    writing_reminder_time = models.TimeField(null=True, blank=True)
+    theme_preferences = models.JSONField(default=dict, blank=True)
+    ai_features_enabled = models.BooleanField(default=True)
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects: ClassVar[UserManager] = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
+
+    class Meta:
+        constraints = [models.UniqueConstraint(Lower("email"), name="user_email_ci_unique")]
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class AuthSession(models.Model):
+    """One login: every access and refresh token carries its id, so revoking it ends both."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="auth_sessions")
+    created_at = models.DateTimeField(auto_now_add=True)
+    refreshed_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "revoked_at"], name="authsession_user_idx")]
+
+    def __str__(self) -> str:
+        return f"session {self.id}"
+
+
+class ConsentRecord(models.Model):
+    """The consent ledger: every tier change, with the time the user consented."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="consent_records")
+    from_tier = models.CharField(max_length=20, choices=PrivacyTier.choices)
+    to_tier = models.CharField(max_length=20, choices=PrivacyTier.choices)
+    consent_timestamp = models.DateTimeField()
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    deleted_counts = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["recorded_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_tier} -> {self.to_tier}"
+
+
+class Device(models.Model):
+    """A device id a client reported; ids are random per install and carry no identity."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="devices")
+    device_id = models.CharField(max_length=64)
+    first_seen_at = models.DateTimeField(auto_now_add=True)
+    last_seen_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "device_id"], name="device_user_unique")
+        ]
+        ordering = ["-last_seen_at"]
+
+    def __str__(self) -> str:
+        return self.device_id

@@ -1,0 +1,127 @@
+"""Login sessions and their JWTs.
+
+Each login is an ``AuthSession``; its id rides in every token as the ``sid`` claim.
+Refresh tokens rotate (the old one is blacklisted), logout revokes the session, and a
+password change revokes every session, so no access or refresh token outlives them.
+"""
+
+import uuid
+from typing import Any, TypedDict
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts.models import AuthSession, User
+from reflective.errors import ApiError
+
+SESSION_CLAIM = "sid"
+
+
+class TokenMessages:
+    INVALID_REFRESH = "The refresh token is invalid, expired or revoked. Log in again."
+
+
+class TokenPair(TypedDict):
+    access_token: str
+    refresh_token: str
+    token_type: str
+    expires_in: int
+
+
+def _pair_for(refresh: RefreshToken) -> TokenPair:
+    return {
+        "access_token": str(refresh.access_token),
+        "refresh_token": str(refresh),
+        "token_type": "bearer",
+        "expires_in": int(settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds()),
+    }
+
+
+def _refresh_for(user: User, session: AuthSession) -> RefreshToken:
+    refresh = RefreshToken.for_user(user)
+    refresh[SESSION_CLAIM] = str(session.id)
+    return refresh
+
+
+def session_start(*, user: User) -> TokenPair:
+    """Open a login session and return its first token pair."""
+    with transaction.atomic():
+        session = AuthSession.objects.create(user=user)
+        User.objects.filter(pk=user.pk).update(last_login=timezone.now())
+        return _pair_for(_refresh_for(user, session))
+
+
+def _invalid_refresh() -> ApiError:
+    return ApiError("invalid_refresh_token", TokenMessages.INVALID_REFRESH, status=401)
+
+
+def _parse_refresh(raw: str) -> RefreshToken:
+    try:
+        return RefreshToken(raw)  # type: ignore[arg-type]
+    except TokenError:
+        raise _invalid_refresh() from None
+
+
+def _live_session(refresh: RefreshToken) -> AuthSession:
+    session_id = session_id_of(refresh)
+    if session_id is None:
+        raise _invalid_refresh()
+    session = (
+        AuthSession.objects.select_for_update()
+        .select_related("user")
+        .filter(id=session_id, revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )
+    if session is None:
+        raise _invalid_refresh()
+    return session
+
+
+def session_refresh(*, refresh_token: str) -> TokenPair:
+    """Rotate a refresh token: blacklist it and issue a new pair in the same session."""
+    with transaction.atomic():
+        refresh = _parse_refresh(refresh_token)
+        session = _live_session(refresh)
+        try:
+            refresh.blacklist()
+        except TokenError:
+            raise _invalid_refresh() from None
+        session.refreshed_at = timezone.now()
+        session.save(update_fields=["refreshed_at"])
+        return _pair_for(_refresh_for(session.user, session))
+
+
+def session_end(*, user: User, refresh_token: str) -> None:
+    """Logout: revoke the refresh token's session (its access tokens stop working too)."""
+    with transaction.atomic():
+        refresh = _parse_refresh(refresh_token)
+        if str(refresh.get("user_id")) != str(user.pk):
+            raise _invalid_refresh()
+        session = _live_session(refresh)
+        session.revoked_at = timezone.now()
+        session.save(update_fields=["revoked_at"])
+        refresh.blacklist()
+
+
+def sessions_revoke_all(*, user: User) -> int:
+    """Revoke every session and blacklist every outstanding refresh token of ``user``."""
+    revoked = AuthSession.objects.filter(user=user, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    pending = OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True)
+    BlacklistedToken.objects.bulk_create(
+        [BlacklistedToken(token=token) for token in pending], ignore_conflicts=True
+    )
+    return revoked
+
+
+def session_id_of(token: Any) -> str | None:
+    """The token's session id, or None when absent or not a UUID."""
+    try:
+        return str(uuid.UUID(str(token.get(SESSION_CLAIM))))
+    except ValueError:
+        return None

@@ -1,0 +1,34 @@
+"""gunicorn settings: stateless sync workers, metrics merged across workers.
+
+TenSEAL holds the GIL, so the server scales with worker processes, not threads.
+"""
+
+import multiprocessing
+import os
+import shutil
+import tempfile
+from typing import Any
+
+from prometheus_client import multiprocess
+
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2))
+worker_class = "sync"
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
+graceful_timeout = 20
+max_requests = 5000
+max_requests_jitter = 500
+accesslog = None  # the application writes one structured line per request
+errorlog = "-"
+
+_metrics_dir = os.environ.setdefault(
+    "PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="reflective-metrics-")
+)
+
+
+def on_starting(server: Any) -> None:
+    shutil.rmtree(_metrics_dir, ignore_errors=True)
+    os.makedirs(_metrics_dir, exist_ok=True)
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]

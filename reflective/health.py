@@ -1,0 +1,68 @@
+"""Liveness, readiness and Prometheus exposition."""
+
+import logging
+
+from django.db import connection
+from django.http import HttpRequest, HttpResponse
+from drf_spectacular.utils import extend_schema, inline_serializer
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from rest_framework import serializers
+from rest_framework.decorators import api_view, authentication_classes, permission_classes
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from analytics.ckks import DEFAULT_POLY_MODULUS_DEGREE, parameters_context
+from reflective.lib.prometheus import metrics_registry
+
+logger = logging.getLogger("reflective.health")
+
+_HEALTH = inline_serializer("Health", {"status": serializers.CharField()})
+_READY = inline_serializer(
+    "Readiness", {"status": serializers.CharField(), "checks": serializers.DictField()}
+)
+
+
+@extend_schema(responses=_HEALTH, summary="Liveness: the process answers.")
+@api_view(["GET"])
+@authentication_classes([])
+@permission_classes([])
+def health(request: Request) -> Response:
+    return Response({"status": "ok"})
+
+
+def _database_ok() -> bool:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            return bool(cursor.fetchone() == (1,))
+    except Exception as exc:  # noqa: BLE001 - any failure means not ready
+        logger.warning("readiness: database", extra={"error": type(exc).__name__})
+        return False
+
+
+def _tenseal_ok() -> bool:
+    try:
+        return bool(parameters_context(DEFAULT_POLY_MODULUS_DEGREE).is_public())
+    except Exception as exc:  # noqa: BLE001 - any failure means not ready
+        logger.warning("readiness: tenseal", extra={"error": type(exc).__name__})
+        return False
+
+
+@extend_schema(
+    responses={200: _READY, 503: _READY},
+    summary="Readiness: database round trip and the cached keyless CKKS context.",
+)
+@api_view(["GET"])
+@authentication_classes([])
+@permission_classes([])
+def ready(request: Request) -> Response:
+    checks = {"database": _database_ok(), "tenseal": _tenseal_ok()}
+    healthy = all(checks.values())
+    return Response(
+        {"status": "ok" if healthy else "unavailable", "checks": checks},
+        status=200 if healthy else 503,
+    )
+
+
+def prometheus_metrics(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(generate_latest(metrics_registry()), content_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,105 @@
+"""Serializer fields shared by every app: base64 bytes, zone-aware datetimes, IANA zones."""
+
+import base64
+import binascii
+import re
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from rest_framework import serializers
+
+LOCALE_PATTERN = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8}){0,4}$")
+
+
+def b64encode(data: bytes | memoryview | None) -> str | None:
+    return None if data is None else base64.b64encode(bytes(data)).decode("ascii")
+
+
+class Base64BytesField(serializers.Field):  # type: ignore[type-arg]
+    """Binary data as standard base64 text; validates length bounds on the decoded bytes."""
+
+    default_error_messages = {
+        "invalid": "Not valid base64.",
+        "too_short": "Must be at least {min_bytes} bytes once decoded.",
+        "too_long": "Must be at most {max_bytes} bytes once decoded.",
+    }
+
+    def __init__(
+        self,
+        *,
+        min_bytes: int = 0,
+        max_bytes: int | None = None,
+        too_long_code: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.min_bytes = min_bytes
+        self.max_bytes = max_bytes
+        self.too_long_code = too_long_code
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> bytes:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        if self.max_bytes is not None and len(data) > (self.max_bytes * 4) // 3 + 8:
+            self._fail_too_long()
+        try:
+            decoded = base64.b64decode(data, validate=True)
+        except (binascii.Error, ValueError):
+            self.fail("invalid")
+        if len(decoded) < self.min_bytes:
+            self.fail("too_short", min_bytes=self.min_bytes)
+        if self.max_bytes is not None and len(decoded) > self.max_bytes:
+            self._fail_too_long()
+        return decoded
+
+    def _fail_too_long(self) -> None:
+        message = self.error_messages["too_long"].format(max_bytes=self.max_bytes)
+        raise serializers.ValidationError(message, code=self.too_long_code or "too_long")
+
+    def to_representation(self, value: Any) -> str | None:
+        return b64encode(value)
+
+
+class AwareDateTimeField(serializers.DateTimeField):
+    """An ISO-8601 datetime that must carry a zone offset; naive times are refused."""
+
+    default_error_messages = {"naive": "Include a time zone offset (for example 'Z')."}
+
+    def to_internal_value(self, value: Any) -> datetime:
+        if isinstance(value, str) and not _has_offset(value):
+            self.fail("naive")
+        return super().to_internal_value(value)
+
+
+def _has_offset(text: str) -> bool:
+    return text.endswith(("Z", "z")) or bool(re.search(r"[+-]\d\d:?\d\d$", text))
+
+
+def validate_timezone_name(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise serializers.ValidationError("Not a known IANA time zone.") from None
+    return name
+
+
+def validate_locale(tag: str) -> str:
+    if not LOCALE_PATTERN.match(tag):
+        raise serializers.ValidationError("Not a BCP 47 language tag (for example 'en-US').")
+    return tag
+
+
+class StrictSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """Refuses fields it does not know, so a typo never silently drops data."""
+
+    allowed_extra_fields: frozenset[str] = frozenset()
+
+    def to_internal_value(self, data: Any) -> Any:
+        if hasattr(data, "keys"):
+            unknown = set(data.keys()) - set(self.fields) - self.allowed_extra_fields
+            if unknown:
+                raise serializers.ValidationError(
+                    {name: ["Unknown field."] for name in sorted(unknown)}
+                )
+        return super().to_internal_value(data)

@@ -1,0 +1,25 @@
+from django.contrib import admin
+from django.urls import URLPattern, URLResolver, include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from reflective import health
+
+api_patterns: list[URLPattern | URLResolver] = [
+    path("health", health.health, name="health"),
+    path("health/ready", health.ready, name="health-ready"),
+    path("", include("accounts.urls")),
+    path("", include("journal_sync.urls")),
+    path("", include("analytics.urls")),
+    path("", include("tags.urls")),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+]
+
+urlpatterns = [
+    path("api/", include(api_patterns)),
+    path("metrics", health.prometheus_metrics, name="metrics"),
+    path("admin/", admin.site.urls),
+]
+
+handler404 = "reflective.errors.json_not_found"
+handler500 = "reflective.errors.json_server_error"
