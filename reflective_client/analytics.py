@@ -1,0 +1,152 @@
+"""Encrypted metrics: CKKS-encrypt locally, upload, aggregate on the server, decrypt here.
+
+The server adds ciphertexts it cannot read and returns an encrypted result; only this
+client, holding the secret key, turns it back into numbers.
+"""
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from reflective_client.api import ApiSession, JsonObject
+from reflective_client.crypto import CkksKeys
+from reflective_client.encoding import b64d, b64e
+from reflective_client.textstats import sentiment_score, word_count
+
+METRICS_PER_REQUEST = 500
+# The server accepts at most 64 MiB on the metrics endpoint; stay well under it.
+UPLOAD_BODY_BUDGET = 48 * 1024 * 1024
+
+
+class KeyMismatchError(Exception):
+    """The server aggregated under a key epoch this client does not hold."""
+
+
+@dataclass(frozen=True)
+class MetricPoint:
+    metric_type: str
+    values: Sequence[float]
+    timestamp: datetime
+
+
+@dataclass(frozen=True)
+class Bucket:
+    start: str
+    end: str
+    count: int
+    values: list[float]
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    metric_type: str
+    operation: str
+    count: int
+    key_id: str | None
+    values: list[float] | None
+    buckets: list[Bucket]
+
+
+def entry_metrics(text: str, timestamp: datetime) -> list[MetricPoint]:
+    """The two metrics Reflective clients record per entry."""
+    return [
+        MetricPoint("word_count", [float(word_count(text))], timestamp),
+        MetricPoint("sentiment_score", [sentiment_score(text)], timestamp),
+    ]
+
+
+def encrypt_points(keys: CkksKeys, points: Iterable[MetricPoint]) -> list[JsonObject]:
+    return [
+        {
+            "metric_type": point.metric_type,
+            "encrypted_value": b64e(keys.encrypt(point.values)),
+            "timestamp": point.timestamp.isoformat(),
+            "key_id": keys.key_id,
+        }
+        for point in points
+    ]
+
+
+def upload_batches(items: Sequence[JsonObject]) -> Iterator[list[JsonObject]]:
+    """Split encrypted metrics into requests under the server's count and size limits."""
+    batch: list[JsonObject] = []
+    size = 0
+    for item in items:
+        item_size = len(item["encrypted_value"]) + 200
+        if batch and (len(batch) == METRICS_PER_REQUEST or size + item_size > UPLOAD_BODY_BUDGET):
+            yield batch
+            batch, size = [], 0
+        batch.append(item)
+        size += item_size
+    if batch:
+        yield batch
+
+
+class Insights:
+    def __init__(self, api: ApiSession, keys: CkksKeys) -> None:
+        self.api = api
+        self.keys = keys
+
+    def upload(self, points: Iterable[MetricPoint]) -> int:
+        """Encrypt and upload; each request is atomic on the server. Returns the count sent."""
+        sent = 0
+        for batch in upload_batches(encrypt_points(self.keys, points)):
+            self.api.call("POST", "/api/encryption/metrics", json={"metrics": batch})
+            sent += len(batch)
+        return sent
+
+    def aggregate(
+        self,
+        metric_type: str,
+        operation: str = "sum",
+        *,
+        bucket: str | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        timezone: str | None = None,
+    ) -> Aggregate:
+        body: dict[str, Any] = {"metric_type": metric_type, "operation": operation}
+        if start or end:
+            body["time_range"] = {
+                key: value.isoformat() for key, value in (("start", start), ("end", end)) if value
+            }
+        if bucket:
+            body["bucket"] = bucket
+        if timezone:
+            body["timezone"] = timezone
+        # Aggregation only reads: safe to repeat after a timeout.
+        result = self.api.call("POST", "/api/encryption/aggregate", json=body, idempotent=True)
+        return self._decrypt(result)
+
+    def _decrypt(self, result: JsonObject) -> Aggregate:
+        key_id = result.get("key_id")
+        if key_id is not None and key_id != self.keys.key_id:
+            raise KeyMismatchError(f"the result is under key {key_id}, this client holds another")
+        encrypted = result.get("encrypted_result")
+        return Aggregate(
+            metric_type=str(result["metric_type"]),
+            operation=str(result["operation"]),
+            count=int(result.get("count", 0)),
+            key_id=key_id,
+            values=self.keys.decrypt(b64d(encrypted)) if encrypted else None,
+            buckets=[
+                Bucket(
+                    start=str(item["start"]),
+                    end=str(item["end"]),
+                    count=int(item["count"]),
+                    values=self.keys.decrypt(b64d(item["encrypted_result"])),
+                )
+                for item in result.get("buckets") or []
+            ],
+        )
+
+    def delete_all(self) -> JsonObject:
+        return self.api.call("DELETE", "/api/sync/metrics/all")
+
+    def rekey(self, keys: CkksKeys) -> JsonObject:
+        """Start a new key epoch: later aggregates use only metrics under ``keys``."""
+        body = {"he_public_key": b64e(keys.public_context)}
+        result = self.api.call("PUT", "/api/encryption/public-context", json=body)
+        self.keys = keys
+        return result
