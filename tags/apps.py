@@ -4,3 +4,12 @@ from django.apps import AppConfig
 class TagsConfig(AppConfig):
     name = "tags"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from reflective.lib.user_data import user_data
+        from tags.selectors import tags_export, tags_stats
+        from tags.services import tags_purge
+
+        user_data.register_purger(tags_purge, kinds=["tags"])
+        user_data.register_exporter("tags", tags_export)
+        user_data.register_stats(tags_stats)

@@ -1,3 +1,10 @@
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from tags import views
+
+urlpatterns = [
+    path("tags", views.TagListView.as_view(), name="tags"),
+    path("tags/cleanup", views.TagCleanupView.as_view(), name="tags-cleanup"),
+    path("tags/<uuid:tag_id>", views.TagDetailView.as_view(), name="tag"),
+    path("tags/<uuid:tag_id>/touch", views.TagTouchView.as_view(), name="tag-touch"),
+]
