@@ -8,13 +8,23 @@ from django.utils.html import format_html
 
 from tags.models import Tag
 
-SHOWN_FIELDS = ("id", "user", "swatch", "name_bytes", "created_at", "last_used_at", "revision")
+SHOWN_FIELDS = (
+    "id",
+    "user",
+    "swatch",
+    "name_bytes",
+    "created_at",
+    "last_used_at",
+    "deleted_at",
+    "revision",
+    "seq",
+)
 
 
 @admin.register(Tag)
 class TagAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    list_display = ["id", "user", "swatch", "name_bytes", "created_at", "last_used_at", "revision"]
-    list_filter = ["created_at", "last_used_at"]
+    list_display = SHOWN_FIELDS
+    list_filter = ["created_at", "last_used_at", "deleted_at"]
     search_fields = ["user__email"]
     ordering = ["-last_used_at"]
     fields = SHOWN_FIELDS

@@ -16,3 +16,8 @@ class TagMessages:
     NOT_FOUND = "No such tag."
     DIGEST_TAKEN = "Another of your tags already has this name_digest."
     REVISION_MISMATCH = "The tag changed since revision {base}; it is now at revision {current}."
+    RESYNC_REQUIRED = (
+        "This cursor is older than the tag history the server keeps, or newer than it knows: "
+        "drop the local copy of your tags and pull again from cursor 0."
+    )
+    CURSOR_WITH_OFFSET = "offset pages the tag list; with cursor, follow next_cursor instead."

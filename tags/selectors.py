@@ -10,15 +10,24 @@ from django.db.models import QuerySet
 from accounts.locks import TierMessages
 from accounts.models import User
 from accounts.tiers import PrivacyTier, tier_allows
+from journal_sync.feed import feed_position
 from reflective.errors import ApiError
 from reflective.lib.fields import b64encode
-from tags.models import Tag
+from tags.messages import TagMessages
+from tags.models import LIVE, Tag
 
 
 @dataclass(frozen=True)
 class TagPage:
     tags: list[Tag]
     total_count: int
+    has_more: bool
+
+
+@dataclass(frozen=True)
+class TagChanges:
+    tags: list[Tag]
+    next_cursor: int
     has_more: bool
 
 
@@ -35,17 +44,41 @@ def tags_readable_check(*, user: User) -> None:
         )
 
 
-def _user_tags(user: User) -> QuerySet[Tag]:
-    return Tag.objects.filter(user=user)
+def _live_tags(user: User) -> QuerySet[Tag]:
+    return Tag.objects.filter(LIVE, user=user)
 
 
 def tag_list(*, user: User, limit: int, offset: int) -> TagPage:
-    """The user's tags, most recently used first; ``has_more`` is exact (one row past the page)."""
+    """The user's live tags, most recently used first; ``has_more`` is exact (limit + 1)."""
     tags_readable_check(user=user)
-    ordered = _user_tags(user).order_by("-last_used_at", "id")
+    ordered = _live_tags(user).order_by("-last_used_at", "id")
     rows = list(ordered[offset : offset + limit + 1])
     return TagPage(
-        tags=rows[:limit], total_count=_user_tags(user).count(), has_more=len(rows) > limit
+        tags=rows[:limit], total_count=_live_tags(user).count(), has_more=len(rows) > limit
+    )
+
+
+def _resync_required() -> ApiError:
+    return ApiError("resync_required", TagMessages.RESYNC_REQUIRED, status=410)
+
+
+def tag_changes_since(*, user: User, cursor: int, limit: int) -> TagChanges:
+    """Tag writes after feed position ``cursor``, tombstones included, in feed order.
+
+    Invariant: a device that keeps pulling from ``next_cursor`` sees every tag write and
+    delete. Writes take their positions under the feed lock in commit order, so nothing can
+    commit later below a position already read; a cursor older than a pruned tombstone (or
+    newer than the feed, after a restore from backup) is refused with 410.
+    """
+    tags_readable_check(user=user)
+    rows = list(Tag.objects.filter(user=user, seq__gt=cursor).order_by("seq")[: limit + 1])
+    # Read after the rows: a prune that commits in between is caught here, not missed.
+    position = feed_position(user=user)
+    if cursor > position.last_seq or 0 < cursor < position.pruned_seq:
+        raise _resync_required()
+    page = rows[:limit]
+    return TagChanges(
+        tags=page, next_cursor=page[-1].seq if page else cursor, has_more=len(rows) > limit
     )
 
 
@@ -59,15 +92,17 @@ def tag_export_row(tag: Tag) -> dict[str, Any]:
         "created_at": tag.created_at.isoformat(),
         "last_used_at": tag.last_used_at.isoformat(),
         "updated_at": tag.updated_at.isoformat(),
+        "deleted_at": tag.deleted_at.isoformat() if tag.deleted_at else None,
         "revision": tag.revision,
+        "seq": tag.seq,
     }
 
 
 def tags_export(user: AbstractBaseUser) -> Iterator[dict[str, Any]]:
-    """Every stored tag row of the user, ciphertext as base64, for the account export."""
-    for tag in Tag.objects.filter(user_id=user.pk).order_by("created_at", "id").iterator():
+    """Every stored tag row of the user (tombstones too), ciphertext as base64, in feed order."""
+    for tag in Tag.objects.filter(user_id=user.pk).order_by("seq").iterator():
         yield tag_export_row(tag)
 
 
 def tags_stats(user: AbstractBaseUser) -> dict[str, Any]:
-    return {"tag_count": Tag.objects.filter(user_id=user.pk).count()}
+    return {"tag_count": Tag.objects.filter(LIVE, user_id=user.pk).count()}

@@ -110,6 +110,12 @@ class TagListQuerySerializer(serializers.Serializer[Any]):
         required=False, default=100, min_value=1, max_value=settings.SYNC_PAGE_MAX_ITEMS
     )
     offset = serializers.IntegerField(required=False, default=0, min_value=0)
+    cursor = serializers.IntegerField(required=False, min_value=0)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if "cursor" in attrs and "offset" in self.initial_data:
+            raise serializers.ValidationError({"offset": [TagMessages.CURSOR_WITH_OFFSET]})
+        return attrs
 
 
 class TagCleanupQuerySerializer(serializers.Serializer[Any]):
@@ -132,7 +138,10 @@ class TagSerializer(serializers.ModelSerializer[Tag]):
             "created_at",
             "last_used_at",
             "updated_at",
+            "deleted",
+            "deleted_at",
             "revision",
+            "seq",
         ]
         read_only_fields = fields
 
@@ -140,6 +149,12 @@ class TagSerializer(serializers.ModelSerializer[Tag]):
 class TagPageSerializer(serializers.Serializer[Any]):
     tags = TagSerializer(many=True)
     total_count = serializers.IntegerField()
+    has_more = serializers.BooleanField()
+
+
+class TagChangesSerializer(serializers.Serializer[Any]):
+    tags = TagSerializer(many=True, help_text="Changed tags in feed order, tombstones included.")
+    next_cursor = serializers.IntegerField()
     has_more = serializers.BooleanField()
 
 

@@ -1,24 +1,33 @@
-"""Tag writes. Every one runs in a transaction that first share-locks the user's tier.
+"""Tag writes. Each one is a write to the user's change feed.
 
-The tier lock makes a downgrade wait for in-flight tag writes and then purge them, and
-refuses any tag write that starts after it (403 ``tier_required``).
+Every write runs in one transaction that first share-locks the user's tier (a downgrade
+waits for it, then purges; a write starting after a downgrade gets 403 ``tier_required``)
+and then locks the user's feed row. The feed lock serializes all of the user's synced
+writes, so each tag write takes the next feed positions in commit order and no device
+reading ``seq > cursor`` can miss it.
 """
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, transaction
+from django.db.models import BigIntegerField, Max, QuerySet, Value
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from accounts.locks import user_tier_lock
 from accounts.models import User
 from accounts.tiers import PrivacyTier, tier_allows
+from journal_sync.feed import FeedPosition, feed_advance, feed_lock
+from journal_sync.models import SyncState
 from reflective.errors import ApiError
 from tags.colors import color_normalize, color_random
 from tags.messages import TagMessages
-from tags.models import Tag
+from tags.models import LIVE, Tag
 
 
 @dataclass(frozen=True)
@@ -27,29 +36,55 @@ class TagCreation:
     created: bool
 
 
+class _FeedWriter:
+    """Hands out the feed positions of one transaction, after the tier and feed locks."""
+
+    def __init__(self, user: User) -> None:
+        user_tier_lock(user=user, required_tier=PrivacyTier.FULL_SYNC)
+        self.user = user
+        self.position: FeedPosition = feed_lock(user=user)
+        self.last_seq = self.position.last_seq
+        self.now = timezone.now()
+
+    def stamp(self, tag: Tag) -> Tag:
+        """Mark one write of ``tag``: a new revision at the next feed position."""
+        self.last_seq += 1
+        tag.seq = self.last_seq
+        tag.revision += 1
+        tag.updated_at = self.now
+        return tag
+
+    def forget_positions(self) -> None:
+        """The writes stamped so far were rolled back (with their savepoint)."""
+        self.last_seq = self.position.last_seq
+
+    def commit_positions(self) -> None:
+        if self.last_seq != self.position.last_seq:
+            feed_advance(user=self.user, last_seq=self.last_seq)
+
+
 def _not_found() -> ApiError:
     return ApiError("not_found", TagMessages.NOT_FOUND, status=404)
 
 
-def _locked_tag(user: User, tag_id: uuid.UUID) -> Tag:
-    """The user's tag, row-locked; another user's tag is indistinguishable from none."""
-    tag = Tag.objects.select_for_update().filter(user=user, pk=tag_id).first()
+def _user_tag(user: User, tag_id: uuid.UUID, *, live: bool = True) -> Tag:
+    """The user's tag; another user's tag is indistinguishable from none."""
+    tags = Tag.objects.filter(user=user, pk=tag_id)
+    tag = (tags.filter(LIVE) if live else tags).first()
     if tag is None:
         raise _not_found()
     return tag
 
 
-def _stamp(tag: Tag, now: datetime) -> None:
-    """Mark a write: every change of a tag is a new revision."""
-    tag.revision += 1
-    tag.updated_at = now
-
-
-def _touched(tag: Tag, now: datetime) -> Tag:
-    tag.last_used_at = now
-    _stamp(tag, now)
-    tag.save(update_fields=["last_used_at", "revision", "updated_at"])
+def _touch(writer: _FeedWriter, tag: Tag) -> Tag:
+    tag.last_used_at = writer.now
+    writer.stamp(tag).save(update_fields=["last_used_at", "revision", "seq", "updated_at"])
+    writer.commit_positions()
     return tag
+
+
+def _live_with_digest(user: User, name_digest: bytes) -> QuerySet[Tag]:
+    return Tag.objects.filter(LIVE, user=user, name_digest=name_digest)
 
 
 def tag_create(
@@ -60,34 +95,36 @@ def tag_create(
     name_digest: bytes,
     color: str | None = None,
 ) -> TagCreation:
-    """Create a tag, or touch the user's tag that already has ``name_digest``.
+    """Create a tag, or touch the user's live tag that already has ``name_digest``.
 
-    Invariant: a user never holds two tags with the same digest, even when devices create
-    the same tag at the same moment; every caller gets the one tag that exists.
+    Invariant: a user never holds two live tags with the same digest, even when devices
+    create the same tag at the same moment; every caller gets the one tag that exists.
+    On PostgreSQL the feed lock already serializes the creates; the unique index settles
+    the race where it does not (SQLite's deferred transactions).
     """
     with transaction.atomic():
-        user_tier_lock(user=user, required_tier=PrivacyTier.FULL_SYNC)
-        now = timezone.now()
-        existing = Tag.objects.select_for_update().filter(user=user, name_digest=name_digest)
-        tag = existing.first()
-        if tag is not None:
-            return TagCreation(tag=_touched(tag, now), created=False)
+        writer = _FeedWriter(user)
+        existing = _live_with_digest(user, name_digest).first()
+        if existing is not None:
+            return TagCreation(tag=_touch(writer, existing), created=False)
+        tag = Tag(
+            user=user,
+            encrypted_name=encrypted_name,
+            name_iv=name_iv,
+            name_digest=name_digest,
+            color=color_normalize(color) if color else color_random(),
+            created_at=writer.now,
+            last_used_at=writer.now,
+            revision=0,
+        )
         try:
-            # A savepoint: losing the race to a concurrent create must not abort the transaction.
             with transaction.atomic():
-                tag = Tag.objects.create(
-                    user=user,
-                    encrypted_name=encrypted_name,
-                    name_iv=name_iv,
-                    name_digest=name_digest,
-                    color=color_normalize(color) if color else color_random(),
-                    created_at=now,
-                    last_used_at=now,
-                    updated_at=now,
-                )
+                writer.stamp(tag).save(force_insert=True)
         except IntegrityError:
-            # The unique index made us wait for the winner to commit; its row is visible now.
-            return TagCreation(tag=_touched(existing.get(), now), created=False)
+            writer.forget_positions()
+            winner = _live_with_digest(user, name_digest).get()
+            return TagCreation(tag=_touch(writer, winner), created=False)
+        writer.commit_positions()
         return TagCreation(tag=tag, created=True)
 
 
@@ -102,7 +139,7 @@ def _check_base_revision(tag: Tag, base_revision: int | None) -> None:
 
 
 def _check_digest_free(user: User, tag: Tag, name_digest: bytes) -> None:
-    other = Tag.objects.filter(user=user, name_digest=name_digest).exclude(pk=tag.pk).first()
+    other = _live_with_digest(user, name_digest).exclude(pk=tag.pk).first()
     if other is not None:
         raise ApiError(
             "tag_exists", TagMessages.DIGEST_TAKEN, status=409, extra={"existing_id": str(other.pk)}
@@ -121,12 +158,12 @@ def tag_update(
 ) -> Tag:
     """Recolor a tag or replace its encrypted name (a rename or a re-encryption).
 
-    Invariant: a rename never gives two of the user's tags the same digest (409
+    Invariant: a rename never gives two of the user's live tags the same digest (409
     ``tag_exists`` names the other one), and with ``base_revision`` a stale edit is refused.
     """
     with transaction.atomic():
-        user_tier_lock(user=user, required_tier=PrivacyTier.FULL_SYNC)
-        tag = _locked_tag(user, tag_id)
+        writer = _FeedWriter(user)
+        tag = _user_tag(user, tag_id)
         _check_base_revision(tag, base_revision)
         if name_digest is not None:
             _check_digest_free(user, tag, name_digest)
@@ -136,55 +173,126 @@ def tag_update(
             tag.name_iv = name_iv
         if color is not None:
             tag.color = color_normalize(color)
-        _stamp(tag, timezone.now())
-        tag.save()
+        writer.stamp(tag).save()
+        writer.commit_positions()
         return tag
 
 
 def tag_touch(*, user: User, tag_id: uuid.UUID) -> Tag:
     """Mark a tag as just used (it moves to the front of the list and escapes cleanup)."""
     with transaction.atomic():
-        user_tier_lock(user=user, required_tier=PrivacyTier.FULL_SYNC)
-        return _touched(_locked_tag(user, tag_id), timezone.now())
+        writer = _FeedWriter(user)
+        return _touch(writer, _user_tag(user, tag_id))
 
 
-def tag_delete(*, user: User, tag_id: uuid.UUID) -> None:
-    """Delete one of the user's tags."""
+def _tombstoned(writer: _FeedWriter, tag: Tag) -> Tag:
+    tag.encrypted_name = tag.name_iv = tag.name_digest = None
+    tag.deleted_at = writer.now
+    return writer.stamp(tag)
+
+
+TOMBSTONE_FIELDS = ["encrypted_name", "name_iv", "name_digest", "deleted_at"]
+STAMP_FIELDS = ["revision", "seq", "updated_at"]
+
+
+def tag_delete(*, user: User, tag_id: uuid.UUID) -> Tag:
+    """Delete a tag: its name is erased at once and a tombstone tells the other devices.
+
+    Deleting a tombstone again returns it unchanged, so a retried delete is harmless.
+    """
     with transaction.atomic():
-        user_tier_lock(user=user, required_tier=PrivacyTier.FULL_SYNC)
-        _locked_tag(user, tag_id).delete()
+        writer = _FeedWriter(user)
+        tag = _user_tag(user, tag_id, live=False)
+        if tag.deleted:
+            return tag
+        _tombstoned(writer, tag).save(update_fields=TOMBSTONE_FIELDS + STAMP_FIELDS)
+        writer.commit_positions()
+        return tag
 
 
-def _stale(user: User | None, cutoff: datetime) -> models.QuerySet[Tag]:
-    tags = Tag.objects.filter(last_used_at__lte=cutoff)
-    return tags if user is None else tags.filter(user=user)
+def _stale(cutoff: datetime) -> QuerySet[Tag]:
+    return Tag.objects.filter(LIVE, last_used_at__lte=cutoff)
+
+
+def _tombstone_all(writer: _FeedWriter, tags: Iterable[Tag]) -> int:
+    doomed = [_tombstoned(writer, tag) for tag in tags]
+    Tag.objects.bulk_update(doomed, TOMBSTONE_FIELDS + STAMP_FIELDS, batch_size=500)
+    writer.commit_positions()
+    return len(doomed)
 
 
 def tag_cleanup(*, user: User, days: int, now: datetime | None = None) -> int:
-    """Delete the user's tags not used for ``days`` days or more; returns how many."""
+    """Delete the user's tags not used for ``days`` days or more; returns how many.
+
+    Each one becomes a tombstone with its own feed position, like a single delete.
+    """
     cutoff = (now or timezone.now()) - timedelta(days=days)
     with transaction.atomic():
-        user_tier_lock(user=user, required_tier=PrivacyTier.FULL_SYNC)
-        deleted, _ = _stale(user, cutoff).delete()
-        return deleted
+        writer = _FeedWriter(user)
+        stale = _stale(cutoff).filter(user=user).order_by("last_used_at", "id")
+        return _tombstone_all(writer, stale)
 
 
 def tags_prune_stale(*, days: int, dry_run: bool, now: datetime | None = None) -> int:
     """Operator retention: delete every user's tags unused for ``days`` days or more.
 
-    With ``dry_run`` nothing changes and the count is what would be deleted.
+    Runs ``tag_cleanup`` per user, so each user's devices learn of it through their feed.
+    Only full_sync users can hold tags; anything left on a lower tier is the tier purge's
+    to remove. With ``dry_run`` nothing changes and the count is what would be deleted.
     """
-    cutoff = (now or timezone.now()) - timedelta(days=days)
+    now = now or timezone.now()
+    stale = _stale(now - timedelta(days=days)).filter(user__privacy_tier=PrivacyTier.FULL_SYNC)
     if dry_run:
-        return _stale(None, cutoff).count()
-    with transaction.atomic():
-        deleted, _ = _stale(None, cutoff).delete()
-        return deleted
+        return stale.count()
+    deleted = 0
+    for user in User.objects.filter(pk__in=stale.values("user_id")).order_by("pk"):
+        try:
+            deleted += tag_cleanup(user=user, days=days, now=now)
+        except ApiError as error:
+            # The user left full_sync since the query: the downgrade purged the tags.
+            if error.code != "tier_required":
+                raise
+    return deleted
+
+
+def _feed_mark_pruned(user_id: uuid.UUID, seq: int) -> None:
+    """Raise the feed's prune watermark: a cursor below ``seq`` may have missed a delete."""
+    SyncState.objects.filter(user_id=user_id).update(
+        pruned_seq=Greatest("pruned_seq", Value(seq, output_field=BigIntegerField()))
+    )
+
+
+def _hard_delete(tags: QuerySet[Tag], user_id: uuid.UUID) -> int:
+    highest = tags.aggregate(highest=Max("seq"))["highest"]
+    deleted, _ = tags.delete()
+    if highest is not None:
+        _feed_mark_pruned(user_id, highest)
+    return deleted
+
+
+def tag_tombstones_prune(*, dry_run: bool, now: datetime | None = None) -> int:
+    """Retention: hard-delete tag tombstones older than SYNC_TOMBSTONE_RETENTION_DAYS.
+
+    Invariant: a device whose cursor predates a pruned tombstone gets 410
+    ``resync_required`` instead of silently keeping a deleted tag.
+    """
+    cutoff = (now or timezone.now()) - timedelta(days=settings.SYNC_TOMBSTONE_RETENTION_DAYS)
+    expired = Tag.objects.filter(deleted_at__lte=cutoff)
+    if dry_run:
+        return expired.count()
+    deleted = 0
+    for user_id in expired.values_list("user_id", flat=True).distinct().order_by("user_id"):
+        with transaction.atomic():
+            deleted += _hard_delete(expired.filter(user_id=user_id), user_id)
+    return deleted
 
 
 def tags_purge(user: AbstractBaseUser, tier: str) -> dict[str, int]:
-    """Tier purger: below full_sync the server keeps no tag of the user at all."""
+    """Tier purger: below full_sync the server keeps no tag row of the user, tombstones too.
+
+    Runs inside the tier change, which holds the user row exclusively: no tag write is
+    in flight. The watermark makes devices that come back later resync their tags.
+    """
     if tier_allows(tier, PrivacyTier.FULL_SYNC):
         return {"deleted_tags": 0}
-    deleted, _ = Tag.objects.filter(user_id=user.pk).delete()
-    return {"deleted_tags": deleted}
+    return {"deleted_tags": _hard_delete(Tag.objects.filter(user_id=user.pk), user.pk)}

@@ -3,7 +3,7 @@
 import uuid
 from typing import Any
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 from accounts.models import User
 from tags import selectors, services
 from tags.serializers import (
+    TagChangesSerializer,
     TagCleanupQuerySerializer,
     TagCleanupResultSerializer,
     TagCreateSerializer,
@@ -37,15 +38,34 @@ def _query(serializer_class: Any, request: Request) -> dict[str, Any]:
     return dict(serializer.validated_data)
 
 
+LIST_OR_CHANGES = PolymorphicProxySerializer(
+    component_name="TagListOrChanges",
+    serializers=[TagPageSerializer, TagChangesSerializer],
+    resource_type_field_name=None,
+)
+
+
 class TagListView(APIView):
     @extend_schema(
         tags=SCHEMA_TAGS,
         parameters=[TagListQuerySerializer],
-        responses={200: TagPageSerializer},
-        description="The user's tags, most recently used first (full_sync only).",
+        responses={200: LIST_OR_CHANGES},
+        description=(
+            "Without `cursor`: the live tags, most recently used first, paged by `offset`. "
+            "With `cursor`: every tag write after that feed position (tombstones included) in "
+            "feed order, with `next_cursor` and an exact `has_more`; 410 `resync_required` "
+            "when the cursor is older than pruned history. full_sync only."
+        ),
     )
     def get(self, request: Request) -> Response:
-        page = selectors.tag_list(user=_me(request), **_query(TagListQuerySerializer, request))
+        user = _me(request)
+        query = _query(TagListQuerySerializer, request)
+        if "cursor" in query:
+            changes = selectors.tag_changes_since(
+                user=user, cursor=query["cursor"], limit=query["limit"]
+            )
+            return Response(TagChangesSerializer(changes).data)
+        page = selectors.tag_list(user=user, limit=query["limit"], offset=query["offset"])
         return Response(TagPageSerializer(page).data)
 
     @extend_schema(
@@ -71,10 +91,15 @@ class TagDetailView(APIView):
         tag = services.tag_update(user=_me(request), tag_id=tag_id, **data)
         return Response(TagSerializer(tag).data)
 
-    @extend_schema(tags=SCHEMA_TAGS, request=None, responses={204: None})
+    @extend_schema(
+        tags=SCHEMA_TAGS,
+        request=None,
+        responses={200: TagSerializer},
+        description="Delete a tag; answers with its tombstone (a repeated delete gets the same).",
+    )
     def delete(self, request: Request, tag_id: uuid.UUID) -> Response:
-        services.tag_delete(user=_me(request), tag_id=tag_id)
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        tombstone = services.tag_delete(user=_me(request), tag_id=tag_id)
+        return Response(TagSerializer(tombstone).data)
 
 
 class TagTouchView(APIView):
@@ -90,7 +115,7 @@ class TagCleanupView(APIView):
         request=None,
         parameters=[OpenApiParameter("days", int, required=True, description="N >= 1")],
         responses={200: TagCleanupResultSerializer},
-        description="Delete the tags not used for `days` days or more.",
+        description="Delete (tombstone) the tags not used for `days` days or more.",
     )
     def delete(self, request: Request) -> Response:
         query = _query(TagCleanupQuerySerializer, request)

@@ -38,6 +38,12 @@ def sealed_name(name: str) -> dict[str, Any]:
     return {"encrypted_name": ciphertext, "name_iv": iv, "name_digest": digest_of(name)}
 
 
+def stored_bytes(column: bytes | memoryview | None) -> bytes:
+    """A binary column as bytes (PostgreSQL hands back memoryview)."""
+    assert column is not None
+    return bytes(column)
+
+
 def name_payload(name: str, **extra: Any) -> dict[str, Any]:
     """The JSON body a client sends to create or rename a tag called ``name``."""
     return {key: b64(value) for key, value in sealed_name(name).items()} | extra

@@ -60,6 +60,16 @@ def test_404_for_another_users_tag_matches_a_missing_one(
     assert theirs.json() == missing.json()
 
 
+def test_change_feed_shows_only_your_tags(
+    api_alice: APIClient, alice: User, bobs_tag: Tag, make_tag: Callable[..., Tag]
+) -> None:
+    mine = make_tag(alice, "Mine")
+
+    body = api_alice.get("/api/tags?cursor=0").json()
+
+    assert [tag["id"] for tag in body["tags"]] == [str(mine.pk)]
+
+
 def test_malformed_tag_id_is_404(api_alice: APIClient) -> None:
     assert api_alice.delete("/api/tags/123").status_code == 404
 

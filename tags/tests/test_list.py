@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from tags.models import Tag
+from tags.services import tag_delete
 from tags.tests.conftest import opened_name
 
 pytestmark = pytest.mark.django_db
@@ -63,6 +64,18 @@ def test_a_page_exactly_full_has_no_more(
 
     assert len(body["tags"]) == 3
     assert body["has_more"] is False
+
+
+def test_deleted_tags_are_not_listed(
+    api_alice: APIClient, alice: User, make_tag: Callable[..., Tag]
+) -> None:
+    kept = make_tag(alice, "kept")
+    tag_delete(user=alice, tag_id=make_tag(alice, "gone").pk)
+
+    body = api_alice.get("/api/tags").json()
+
+    assert [tag["id"] for tag in body["tags"]] == [str(kept.pk)]
+    assert body["total_count"] == 1
 
 
 @pytest.mark.parametrize("query", ["limit=0", "limit=501", "limit=x", "offset=-1"])

@@ -7,8 +7,10 @@ from django.db import transaction
 
 from accounts.models import User
 from accounts.tiers import PrivacyTier
+from journal_sync.feed import feed_position
 from reflective.lib.user_data import user_data
 from tags.models import Tag
+from tags.services import tag_create, tag_delete
 from tags.tests.conftest import b64, name_payload, sealed_name
 
 pytestmark = pytest.mark.django_db
@@ -20,6 +22,7 @@ TAG_ID = "00000000-0000-4000-8000-000000000000"
     ("method", "path", "body"),
     [
         ("get", "/api/tags", None),
+        ("get", "/api/tags?cursor=0", None),
         ("post", "/api/tags", name_payload("Sleep")),
         ("patch", f"/api/tags/{TAG_ID}", {"color": "#B91C1C"}),
         ("delete", f"/api/tags/{TAG_ID}", None),
@@ -48,11 +51,12 @@ def _purge(user: User, tier: str) -> dict[str, int]:
         return user_data.purge(user, tier)
 
 
-def test_downgrade_below_full_sync_deletes_every_tag(
+def test_downgrade_below_full_sync_deletes_every_tag_and_tombstone(
     alice: User, bob: User, make_tag: Callable[..., Tag]
 ) -> None:
     make_tag(alice, "Work")
-    make_tag(alice, "Home")
+    gone = make_tag(alice, "Home")
+    tag_delete(user=alice, tag_id=gone.pk)
     make_tag(bob, "Bob's")
 
     counts = _purge(alice, PrivacyTier.ANALYTICS_SYNC)
@@ -60,6 +64,18 @@ def test_downgrade_below_full_sync_deletes_every_tag(
     assert counts["deleted_tags"] == 2
     assert not Tag.objects.filter(user=alice).exists()
     assert Tag.objects.filter(user=bob).count() == 1
+
+
+def test_devices_that_come_back_after_a_purge_must_resync(
+    alice: User, make_tag: Callable[..., Tag]
+) -> None:
+    tag = make_tag(alice, "Work")
+    cursor_before_purge = tag.seq
+    make_tag(alice, "Home")
+
+    _purge(alice, PrivacyTier.LOCAL_ONLY)
+
+    assert feed_position(user=alice).pruned_seq == cursor_before_purge + 1
 
 
 def test_staying_on_full_sync_deletes_nothing(alice: User, make_tag: Callable[..., Tag]) -> None:
@@ -75,25 +91,29 @@ def test_export_holds_every_tag_with_its_ciphertext(
     alice: User, bob: User, make_tag: Callable[..., Tag]
 ) -> None:
     sealed = sealed_name("Work")
-    from tags.services import tag_create
-
     tag = tag_create(user=alice, **sealed, color="#0369A1").tag
+    gone = make_tag(alice, "Gone")
+    tag_delete(user=alice, tag_id=gone.pk)
     make_tag(bob, "Bob's")
 
-    sections = dict(user_data.export_sections(alice))
-    rows = list(sections["tags"])
+    rows = list(dict(user_data.export_sections(alice))["tags"])
 
-    assert len(rows) == 1
-    assert rows[0]["id"] == str(tag.pk)
+    assert [row["id"] for row in rows] == [str(tag.pk), str(gone.pk)]
     assert rows[0]["encrypted_name"] == b64(sealed["encrypted_name"])
     assert rows[0]["name_iv"] == b64(sealed["name_iv"])
     assert rows[0]["name_digest"] == b64(sealed["name_digest"])
     assert rows[0]["color"] == "#0369A1"
+    assert rows[0]["deleted_at"] is None
+    assert rows[1]["encrypted_name"] is None
+    assert rows[1]["deleted_at"] is not None
 
 
-def test_stats_count_the_users_tags(alice: User, bob: User, make_tag: Callable[..., Tag]) -> None:
+def test_stats_count_the_users_live_tags(
+    alice: User, bob: User, make_tag: Callable[..., Tag]
+) -> None:
     make_tag(alice, "Work")
     make_tag(alice, "Home")
+    tag_delete(user=alice, tag_id=make_tag(alice, "Gone").pk)
     make_tag(bob, "Bob's")
 
     assert user_data.stats(alice)["tag_count"] == 2
