@@ -1,0 +1,37 @@
+"""Error texts of the analytics API, shared by the code that raises them and the tests."""
+
+
+class AnalyticsMessages:
+    PUBLIC_KEY_TOO_LARGE = (
+        "The public context is larger than {limit} bytes. Serialize it without Galois keys "
+        "(and without relinearization keys at degree 16384): sums need neither."
+    )
+    PRIVATE_CONTEXT = (
+        "The context includes a secret key. Serialize it with save_secret_key=False; "
+        "the secret key must never leave your device."
+    )
+    GALOIS_KEYS_PRESENT = "The context includes Galois keys; sums never need them."
+    INVALID_PUBLIC_KEY = "Not a serialized TenSEAL CKKS public context."
+    NOT_CKKS = "The context is not a CKKS context."
+    NO_PUBLIC_KEY = "The context has no public key."
+    PARAMETERS_NOT_ALLOWED = (
+        "The context's parameters are outside the policy published at GET /api/encryption/context."
+    )
+    NO_KEY = "Upload a public CKKS context first (PUT /api/encryption/public-context)."
+    UNKNOWN_KEY_ID = "No key epoch of yours has this key_id."
+
+    INVALID_BASE64 = "encrypted_value is not valid base64."
+    CIPHERTEXT_TOO_LARGE = "The ciphertext is larger than {limit} bytes."
+    INVALID_CIPHERTEXT = "Not a serialized TenSEAL CKKS vector: {reason}."
+    WRONG_PARAMETERS = "The ciphertext was not made with the key epoch's CKKS parameters."
+    WRONG_SCALE = "The ciphertext's scale must be 2^{bits}."
+    VECTOR_SIZE_MISMATCH = (
+        "The ciphertext packs {got} values; earlier values of this metric type pack {expected}."
+    )
+    VECTOR_TOO_LONG = "The ciphertext packs {got} values; at most {limit} fit in one ciphertext."
+    METRIC_REJECTED = "Metric {index}: {reason}"
+    DUPLICATE_LOG_ID = "Another metric in this request has the same metric_type and log_id."
+    TOO_MANY_METRICS = "Send at most {limit} metrics per request."
+
+    NO_METRICS = "No stored metrics match this query."
+    BAD_TIME_RANGE = "time_range.start must be before time_range.end."

@@ -1,0 +1,58 @@
+"""Client-side CKKS keys for the analytics tests, built once per session (key generation is slow).
+
+The tests play the client: they hold the secret contexts, encrypt what they upload and
+decrypt what the server returns. The server only ever sees the public serializations.
+"""
+
+import base64
+from dataclasses import dataclass
+
+import pytest
+import tenseal as ts
+
+from analytics import ckks
+
+
+@dataclass(frozen=True)
+class ClientKeys:
+    """A client's CKKS context with its secret key, and the public bytes it uploads."""
+
+    secret: ts.Context
+    public_bytes: bytes
+
+    @property
+    def public_b64(self) -> str:
+        return base64.b64encode(self.public_bytes).decode("ascii")
+
+    def encrypt(self, values: list[float]) -> bytes:
+        return bytes(ts.ckks_vector(self.secret, values).serialize())
+
+    def decrypt(self, blob: bytes | str) -> list[float]:
+        raw = base64.b64decode(blob) if isinstance(blob, str) else blob
+        return list(ts.ckks_vector_from(self.secret, raw).decrypt())
+
+
+def make_client_keys(poly_modulus_degree: int = ckks.DEFAULT_POLY_MODULUS_DEGREE) -> ClientKeys:
+    params = ckks.parameter_set(poly_modulus_degree)
+    context = ts.context(
+        ts.SCHEME_TYPE.CKKS, poly_modulus_degree, coeff_mod_bit_sizes=params.coeff_mod_bit_sizes
+    )
+    context.global_scale = params.scale
+    public = context.serialize(save_secret_key=False, save_relin_keys=False)
+    return ClientKeys(secret=context, public_bytes=bytes(public))
+
+
+@pytest.fixture(scope="session")
+def keys() -> ClientKeys:
+    return make_client_keys()
+
+
+@pytest.fixture(scope="session")
+def other_keys() -> ClientKeys:
+    """A second key pair with the same parameters (a re-key, or another person)."""
+    return make_client_keys()
+
+
+@pytest.fixture(scope="session")
+def small_keys() -> ClientKeys:
+    return make_client_keys(4096)

@@ -1,0 +1,123 @@
+import hashlib
+
+import pytest
+import tenseal as ts
+
+from analytics.messages import AnalyticsMessages as Msg
+from analytics.models import PublicContext
+from analytics.selectors import current_key_id
+from analytics.services import public_context_install
+from reflective.errors import ApiError
+
+pytestmark = pytest.mark.django_db
+
+
+def test_install_returns_sha256_of_the_uploaded_bytes(alice, keys):
+    key_id = public_context_install(user=alice, key_bytes=keys.public_bytes)
+
+    assert key_id == hashlib.sha256(keys.public_bytes).hexdigest()
+    assert current_key_id(user=alice) == key_id
+    epoch = PublicContext.objects.get(user=alice)
+    assert bytes(epoch.context_bytes) == keys.public_bytes
+    assert (epoch.format, epoch.poly_modulus_degree) == ("tenseal", 8192)
+
+
+def test_reuploading_the_current_key_changes_nothing(alice, keys):
+    public_context_install(user=alice, key_bytes=keys.public_bytes)
+    public_context_install(user=alice, key_bytes=keys.public_bytes)
+
+    assert PublicContext.objects.filter(user=alice).count() == 1
+
+
+def test_a_new_key_becomes_the_only_current_epoch(alice, keys, other_keys):
+    first = public_context_install(user=alice, key_bytes=keys.public_bytes)
+    second = public_context_install(user=alice, key_bytes=other_keys.public_bytes)
+
+    assert current_key_id(user=alice) == second
+    assert list(PublicContext.objects.filter(user=alice).values_list("key_id", "is_current")) == [
+        (first, False),
+        (second, True),
+    ]
+
+
+def test_reuploading_an_older_key_makes_it_current_again(alice, keys, other_keys):
+    first = public_context_install(user=alice, key_bytes=keys.public_bytes)
+    public_context_install(user=alice, key_bytes=other_keys.public_bytes)
+
+    assert public_context_install(user=alice, key_bytes=keys.public_bytes) == first
+    assert current_key_id(user=alice) == first
+
+
+def test_no_key_means_no_current_key_id(alice):
+    assert current_key_id(user=alice) is None
+
+
+def test_epochs_belong_to_their_user(alice, bob, keys):
+    public_context_install(user=alice, key_bytes=keys.public_bytes)
+
+    assert current_key_id(user=bob) is None
+
+
+def _rejected(user, key_bytes) -> ApiError:
+    with pytest.raises(ApiError) as caught:
+        public_context_install(user=user, key_bytes=key_bytes)
+    assert caught.value.status == 422
+    assert not PublicContext.objects.filter(user=user).exists()
+    return caught.value
+
+
+def test_a_context_with_its_secret_key_is_refused(alice, keys):
+    private = keys.secret.serialize(save_secret_key=True, save_relin_keys=False)
+
+    error = _rejected(alice, private)
+
+    assert (error.code, error.detail) == ("secret_key_present", Msg.PRIVATE_CONTEXT)
+
+
+def test_an_oversize_context_is_refused_before_parsing(alice, settings, keys):
+    settings.HE_PUBLIC_KEY_MAX_BYTES = len(keys.public_bytes) - 1
+
+    assert _rejected(alice, keys.public_bytes).code == "public_key_too_large"
+
+
+def test_a_context_with_galois_keys_is_refused(alice, small_keys, settings):
+    settings.HE_PUBLIC_KEY_MAX_BYTES = 64 * 1024 * 1024
+    context = small_keys.secret.copy()
+    context.generate_galois_keys()
+    with_galois = context.serialize(save_secret_key=False, save_relin_keys=False)
+
+    assert _rejected(alice, with_galois).code == "galois_keys_present"
+
+
+@pytest.mark.parametrize(
+    "blob",
+    [b"", b"\x00", b"garbage that is not a protobuf", b"\x0a\x01\x08", b"\x0a\xff\xff\xff\x0f"],
+)
+def test_garbage_is_an_invalid_public_key(alice, blob):
+    assert _rejected(alice, blob).code == "invalid_public_key"
+
+
+def test_a_truncated_context_is_invalid(alice, keys):
+    assert _rejected(alice, keys.public_bytes[: len(keys.public_bytes) // 2]).code == (
+        "invalid_public_key"
+    )
+
+
+def test_parameters_outside_the_policy_are_refused(alice):
+    context = ts.context(ts.SCHEME_TYPE.CKKS, 8192, coeff_mod_bit_sizes=[60, 40, 60])
+    public = context.serialize(save_secret_key=False, save_relin_keys=False)
+
+    assert _rejected(alice, public).code == "parameters_not_allowed"
+
+
+def test_a_bfv_context_is_refused(alice):
+    context = ts.context(ts.SCHEME_TYPE.BFV, 4096, plain_modulus=1032193)
+    public = context.serialize(save_secret_key=False, save_relin_keys=False)
+
+    assert _rejected(alice, public).code == "parameters_not_allowed"
+
+
+def test_the_smaller_allowed_parameter_set_is_accepted(alice, small_keys):
+    public_context_install(user=alice, key_bytes=small_keys.public_bytes)
+
+    assert PublicContext.objects.get(user=alice).poly_modulus_degree == 4096
