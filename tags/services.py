@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import BigIntegerField, Max, QuerySet, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
@@ -53,10 +53,6 @@ class _FeedWriter:
         tag.revision += 1
         tag.updated_at = self.now
         return tag
-
-    def forget_positions(self) -> None:
-        """The writes stamped so far were rolled back (with their savepoint)."""
-        self.last_seq = self.position.last_seq
 
     def commit_positions(self) -> None:
         if self.last_seq != self.position.last_seq:
@@ -98,9 +94,9 @@ def tag_create(
     """Create a tag, or touch the user's live tag that already has ``name_digest``.
 
     Invariant: a user never holds two live tags with the same digest, even when devices
-    create the same tag at the same moment; every caller gets the one tag that exists.
-    On PostgreSQL the feed lock already serializes the creates; the unique index settles
-    the race where it does not (SQLite's deferred transactions).
+    create the same tag at the same moment; every caller gets the one tag that exists. The
+    feed lock makes a racing create wait for the first to commit, so its lookup then finds
+    the tag; the partial unique index guarantees it regardless.
     """
     with transaction.atomic():
         writer = _FeedWriter(user)
@@ -117,13 +113,7 @@ def tag_create(
             last_used_at=writer.now,
             revision=0,
         )
-        try:
-            with transaction.atomic():
-                writer.stamp(tag).save(force_insert=True)
-        except IntegrityError:
-            writer.forget_positions()
-            winner = _live_with_digest(user, name_digest).get()
-            return TagCreation(tag=_touch(writer, winner), created=False)
+        writer.stamp(tag).save(force_insert=True)
         writer.commit_positions()
         return TagCreation(tag=tag, created=True)
 
