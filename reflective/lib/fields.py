@@ -7,6 +7,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 LOCALE_PATTERN = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8}){0,4}$")
@@ -16,6 +18,7 @@ def b64encode(data: bytes | memoryview | None) -> str | None:
     return None if data is None else base64.b64encode(bytes(data)).decode("ascii")
 
 
+@extend_schema_field(OpenApiTypes.BYTE)
 class Base64BytesField(serializers.Field):  # type: ignore[type-arg]
     """Binary data as standard base64 text; validates length bounds on the decoded bytes."""
 
