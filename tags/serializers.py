@@ -123,9 +123,11 @@ class TagCleanupQuerySerializer(serializers.Serializer[Any]):
 
 
 class TagSerializer(serializers.ModelSerializer[Tag]):
-    encrypted_name = Base64BytesField(read_only=True)
-    name_iv = Base64BytesField(read_only=True)
-    name_digest = Base64BytesField(read_only=True)
+    # null on a deleted tag: its name, nonce and digest are erased.
+    encrypted_name = Base64BytesField(read_only=True, allow_null=True)
+    name_iv = Base64BytesField(read_only=True, allow_null=True)
+    name_digest = Base64BytesField(read_only=True, allow_null=True)
+    deleted = serializers.BooleanField(read_only=True)
 
     class Meta:
         model = Tag
