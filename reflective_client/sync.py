@@ -117,14 +117,24 @@ class Journal:
                 results.append(pushed)
         return results
 
-    def delete(self, entry_id: str) -> None:
-        body = self.api.call("DELETE", f"/api/sync/backup/{entry_id}")
-        revision = body.get("revision")
+    def delete(self, entry_id: str) -> PushResult:
+        """Tombstone an entry; deleting over an edit this replica has not seen is a conflict."""
+        params: dict[str, str | int] = {"device_id": self.keys.device_id}
         known = self.entries.get(entry_id)
-        if isinstance(revision, int):
-            self._remember(entry_id, None, revision, now_iso())
-        elif known is not None:
-            self._remember(entry_id, None, known.revision, now_iso())
+        if known is not None:
+            params["base_revision"] = known.revision
+        try:
+            body = self.api.call(
+                "DELETE", f"/api/sync/backup/{entry_id}", params=params, idempotent=True
+            )
+        except ServerError as error:
+            if error.status != 409 or error.code != "conflict":
+                raise
+            conflict_id = _optional_str(error.body, "conflict_id")
+            return PushResult(entry_id, "conflict", conflict_id=conflict_id)
+        revision = int(body["revision"])
+        self._remember(entry_id, None, revision, now_iso())
+        return PushResult(entry_id, str(body.get("status", "stored")), revision)
 
     def _sealed_payload(self, entry_id: str, text: str, created_at: str | None) -> JsonObject:
         sealed = aes_seal(self.keys.aes_key, text.encode(), context=entry_context(entry_id))

@@ -8,6 +8,7 @@ from reflective_client.encoding import b64d, b64e
 from reflective_client.keyfile import KeyMaterial
 
 TAG_NAME_CONTEXT = b"reflective/tag-name"
+PAGE_SIZE = 200
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,7 @@ class Tag:
     color: str
     created_at: str | None
     last_used_at: str | None
+    revision: int | None = None
 
 
 class TagBook:
@@ -25,9 +27,14 @@ class TagBook:
         self.keys = keys
 
     def list(self) -> list[Tag]:
-        body = self.api.call("GET", "/api/tags")
-        items = body["tags"] if isinstance(body.get("tags"), list) else body.get("results", [])
-        return sorted((self._open(item) for item in items), key=lambda tag: tag.name)
+        """Every tag, decrypted, sorted by name (the server pages them by last use)."""
+        found: list[Tag] = []
+        while True:
+            params: dict[str, str | int] = {"limit": PAGE_SIZE, "offset": len(found)}
+            page = self.api.call("GET", "/api/tags", params=params)
+            found.extend(self._open(item) for item in page["tags"])
+            if not page["has_more"] or not page["tags"]:
+                return sorted(found, key=lambda tag: tag.name)
 
     def add(self, name: str, *, color: str | None = None) -> Tag:
         """Create a tag, or touch the existing one with the same normalized name."""
@@ -67,4 +74,5 @@ class TagBook:
             color=str(item.get("color", "")),
             created_at=item.get("created_at"),
             last_used_at=item.get("last_used_at"),
+            revision=item.get("revision"),
         )
