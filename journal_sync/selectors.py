@@ -1,0 +1,187 @@
+"""Reads of encrypted sync: the change feed, state and digest, history, conflicts, stats.
+
+Every query starts from the requesting user; another user's id is simply not found.
+"""
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import connection, transaction
+from django.db.models import QuerySet, Sum
+
+from accounts.models import User
+from journal_sync.errors import entry_not_found, resync_required
+from journal_sync.feed import feed_position
+from journal_sync.models import EncryptedEntry, EntryConflict, EntryRevision
+
+FEED_FIELDS = (
+    "client_id",
+    "revision",
+    "seq",
+    "deleted",
+    "encrypted_content",
+    "content_iv",
+    "content_tag",
+    "encrypted_embedding",
+    "embedding_iv",
+    "content_sha256",
+    "device_id",
+    "created_at",
+    "updated_at",
+    "stored_at",
+)
+
+
+@dataclass(frozen=True)
+class FeedPage:
+    rows: list[dict[str, Any]]
+    next_seq: int
+    has_more: bool
+
+
+def _page(rows: QuerySet[EncryptedEntry], *, after_seq: int, last_seq: int, limit: int) -> FeedPage:
+    fetched = list(rows.order_by("seq").values(*FEED_FIELDS)[: limit + 1])
+    has_more = len(fetched) > limit
+    page = fetched[:limit]
+    reached = page[-1]["seq"] if page else after_seq
+    # last_seq was read before the page: every position up to it had committed, so a
+    # final page has seen all of them (rows of an excluded device included).
+    return FeedPage(page, reached if has_more else max(reached, last_seq), has_more)
+
+
+def changes_since(
+    *, user: User, after_seq: int | None, limit: int, exclude_device_id: str | None = None
+) -> FeedPage:
+    """Entries whose latest write is after ``after_seq``, in feed order, ``limit`` at most.
+
+    A cursor older than the prune watermark (it may have missed a pruned tombstone) or
+    newer than the feed (the server lost writes, e.g. restored from a backup) is 410.
+    """
+    position = feed_position(user=user)
+    if after_seq is not None and not position.pruned_seq <= after_seq <= position.last_seq:
+        raise resync_required(cursor_seq=after_seq, oldest_seq=position.pruned_seq)
+    rows = EncryptedEntry.objects.filter(user=user, seq__gt=after_seq or 0)
+    if exclude_device_id:
+        rows = rows.exclude(device_id=exclude_device_id)
+    return _page(rows, after_seq=after_seq or 0, last_seq=position.last_seq, limit=limit)
+
+
+def changes_since_time(
+    *, user: User, since: datetime, limit: int, exclude_device_id: str | None = None
+) -> FeedPage:
+    """Old clients' ``since``: entries stored after a server time, in feed order.
+
+    Lossy by nature (a page boundary or a device's clock can skip writes); the cursor
+    returned alongside lets such clients switch to the gap-free feed.
+    """
+    position = feed_position(user=user)
+    rows = EncryptedEntry.objects.filter(user=user, stored_at__gt=since)
+    if exclude_device_id:
+        rows = rows.exclude(device_id=exclude_device_id)
+    return _page(rows, after_seq=0, last_seq=position.last_seq, limit=limit)
+
+
+@dataclass(frozen=True)
+class SyncSummary:
+    last_seq: int
+    entry_count: int
+    bytes_stored: int
+    digest: str
+
+
+def entry_digest(pairs: Iterator[tuple[str, int]]) -> str:
+    """sha256 over the lines ``"<id>:<revision>\\n"`` sorted by id in byte order."""
+    lines = sorted(f"{client_id}:{revision}\n".encode() for client_id, revision in pairs)
+    return hashlib.sha256(b"".join(lines)).hexdigest()
+
+
+def sync_summary(*, user: User) -> SyncSummary:
+    """Cursor, counts and digest from one snapshot, so they describe the same state."""
+    if connection.in_atomic_block:
+        return _summary(user)
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        return _summary(user)
+
+
+def _summary(user: User) -> SyncSummary:
+    position = feed_position(user=user)
+    live = EncryptedEntry.objects.filter(user=user, deleted=False)
+    pairs = list(live.values_list("client_id", "revision"))
+    return SyncSummary(
+        last_seq=position.last_seq,
+        entry_count=len(pairs),
+        bytes_stored=bytes_stored(user=user),
+        digest=entry_digest(iter(pairs)),
+    )
+
+
+def bytes_stored(*, user: User) -> int:
+    """Every ciphertext byte the server holds for the user: entries, history, conflicts."""
+    total = 0
+    for model in (EncryptedEntry, EntryRevision, EntryConflict):
+        total += model.objects.filter(user=user).aggregate(size=Sum("size_bytes"))["size"] or 0
+    return int(total)
+
+
+def entry_history(*, user: User, client_id: str) -> list[dict[str, Any]]:
+    """The kept versions of an entry, newest first, the current one included."""
+    entry = (
+        EncryptedEntry.objects.filter(user=user, client_id=client_id)
+        .values("id", *FEED_FIELDS)
+        .first()
+    )
+    if entry is None:
+        raise entry_not_found()
+    older = EntryRevision.objects.filter(entry_id=entry["id"]).order_by("-revision")
+    fields = [name for name in FEED_FIELDS if name != "client_id"]
+    return [entry, *({"client_id": client_id, **row} for row in older.values(*fields))]
+
+
+def open_conflicts(*, user: User) -> QuerySet[EntryConflict]:
+    return (
+        EntryConflict.objects.filter(user=user, resolved_at__isnull=True)
+        .select_related("entry")
+        .only("entry__client_id", *_CONFLICT_FIELDS)
+        .order_by("detected_at", "id")
+    )
+
+
+_CONFLICT_FIELDS = tuple(
+    model_field.name
+    for model_field in EntryConflict._meta.concrete_fields
+    if model_field.name not in ("user", "entry")
+)
+
+
+# --- cross-app: stats and export ------------------------------------------------------
+def sync_stats(user: AbstractBaseUser) -> dict[str, Any]:
+    assert isinstance(user, User)
+    return {
+        "entry_count": EncryptedEntry.objects.filter(user=user, deleted=False).count(),
+        "bytes_stored": bytes_stored(user=user),
+        "open_conflicts": EntryConflict.objects.filter(user=user, resolved_at__isnull=True).count(),
+    }
+
+
+def entries_for_export(user: AbstractBaseUser) -> Iterator[dict[str, Any]]:
+    rows = EncryptedEntry.objects.filter(user_id=user.pk).order_by("seq")
+    yield from rows.values(*FEED_FIELDS).iterator(chunk_size=200)
+
+
+def revisions_for_export(user: AbstractBaseUser) -> Iterator[dict[str, Any]]:
+    rows = EntryRevision.objects.filter(user_id=user.pk).order_by("entry_id", "revision")
+    fields = [name for name in FEED_FIELDS if name != "client_id"]
+    yield from rows.values("entry__client_id", *fields).iterator(chunk_size=200)
+
+
+def conflicts_for_export(user: AbstractBaseUser) -> Iterator[EntryConflict]:
+    rows = EntryConflict.objects.filter(user_id=user.pk).select_related("entry")
+    rows = rows.order_by("detected_at")
+    yield from rows.iterator(chunk_size=100)

@@ -1,0 +1,228 @@
+"""Races against real PostgreSQL: no write is lost, hidden, doubled or silently overwritten."""
+
+import base64
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.db import connection, transaction
+from rest_framework.test import APIClient
+
+from accounts.models import User
+from conftest import client_for
+from journal_sync.cursor import cursor_decode
+from journal_sync.models import EntryConflict
+from journal_sync.tests.conftest import payload, push, unseal, write
+
+pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
+
+
+def _run(targets: list[Callable[[], None]]) -> list[BaseException]:
+    """Run each target in its own thread (own connection, closed at the end)."""
+    errors: list[BaseException] = []
+
+    def guarded(target: Callable[[], None]) -> None:
+        try:
+            target()
+        except BaseException as error:  # noqa: BLE001 - reported by the caller
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=guarded, args=(target,)) for target in targets]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return errors
+
+
+class Puller:
+    """A device that pulls with its cursor in a loop and checks every page as it goes."""
+
+    def __init__(self, client: APIClient) -> None:
+        self.client = client
+        self.cursor: str | None = None
+        self.seen: list[tuple[int, str]] = []
+        self.stop = threading.Event()
+
+    def pull_once(self) -> None:
+        while True:
+            query: dict[str, Any] = {"limit": 7}
+            if self.cursor:
+                query["cursor"] = self.cursor
+            body = self.client.get("/api/sync/backups", query).json()
+            for item in body["backups"]:
+                expected_seq = len(self.seen) + 1
+                # Every page continues exactly where the last one stopped: no hole, ever.
+                assert item["seq"] == expected_seq, (item["seq"], expected_seq)
+                self.seen.append((item["seq"], item["id"]))
+            self.cursor = body["next_cursor"]
+            if not body["has_more"]:
+                return
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            self.pull_once()
+        self.pull_once()
+
+
+def test_concurrent_pushes_reach_a_pulling_device_once_each_in_order(alice: User) -> None:
+    writers, per_writer = 4, 15
+    clients = [client_for(alice) for _ in range(writers)]
+    puller = Puller(client_for(alice))
+    start = threading.Barrier(writers)
+
+    def writer(number: int) -> Callable[[], None]:
+        def push_all() -> None:
+            start.wait()
+            for index in range(per_writer):
+                body = payload(f"w{number}-{index}", f"text {index}", device=f"dev-{number}")
+                assert push(clients[number], body).status_code == 201
+
+        return push_all
+
+    pull_thread = threading.Thread(target=lambda: _run([puller.run]))
+    pull_thread.start()
+    errors = _run([writer(number) for number in range(writers)])
+    puller.stop.set()
+    pull_thread.join(timeout=120)
+    assert errors == []
+    total = writers * per_writer
+    assert [seq for seq, _ in puller.seen] == list(range(1, total + 1))
+    expected_ids = {f"w{n}-{i}" for n in range(writers) for i in range(per_writer)}
+    assert sorted(entry_id for _, entry_id in puller.seen) == sorted(expected_ids)
+    assert cursor_decode(puller.cursor or "") == total
+
+
+def test_a_slow_write_that_started_first_is_not_skipped(alice: User) -> None:
+    """Writes that start later cannot commit before it, so no puller's cursor passes it."""
+    write(alice, "before", "text")
+    holding = threading.Event()
+    puller = Puller(client_for(alice))
+    followers = [client_for(alice) for _ in range(3)]
+    committed: dict[str, float] = {}
+
+    def slow() -> None:
+        with transaction.atomic():
+            write(alice, "slow", "text", device="slow")
+            holding.set()
+            time.sleep(0.6)
+        committed["slow"] = time.monotonic()
+
+    def follower(number: int) -> Callable[[], None]:
+        def push_after_slow_started() -> None:
+            assert holding.wait(10)
+            body = payload(f"fast-{number}", "text", device=f"fast-{number}")
+            assert push(followers[number], body).status_code == 201
+            committed[f"fast-{number}"] = time.monotonic()
+
+        return push_after_slow_started
+
+    def pull_while_slow_holds() -> None:
+        assert holding.wait(10)
+        puller.pull_once()
+        # Nothing after the slow write can be visible while it is uncommitted.
+        assert [entry_id for _, entry_id in puller.seen] == ["before"]
+        puller.run()
+
+    pull_thread = threading.Thread(target=lambda: errors.extend(_run([pull_while_slow_holds])))
+    errors: list[BaseException] = []
+    pull_thread.start()
+    errors.extend(_run([slow, *(follower(n) for n in range(3))]))
+    puller.stop.set()
+    pull_thread.join(timeout=120)
+    assert errors == []
+    assert all(committed[name] >= committed["slow"] for name in committed)
+    ids = [entry_id for _, entry_id in puller.seen]
+    assert ids[:2] == ["before", "slow"]
+    assert sorted(ids[2:]) == ["fast-0", "fast-1", "fast-2"]
+
+
+def _race_edits(devices: dict[str, APIClient], base: int) -> dict[str, Any]:
+    """Both devices push an edit of revision ``base`` at the same moment."""
+    start = threading.Barrier(len(devices))
+    answers: dict[str, Any] = {}
+
+    def edit(name: str) -> Callable[[], None]:
+        def run() -> None:
+            body = payload("entry-1", f"{name} edit", device=name, base=base)
+            start.wait()
+            answers[name] = push(devices[name], body)
+
+        return run
+
+    assert _run([edit(name) for name in devices]) == []
+    return answers
+
+
+def test_two_devices_editing_the_same_revision_one_wins_one_conflicts(alice: User) -> None:
+    devices = {"laptop": client_for(alice), "phone": client_for(alice)}
+    write(alice, "entry-1", "base", device="tablet")
+    for round_number in range(5):
+        answers = _race_edits(devices, base=1 + round_number)
+        assert sorted(answer.status_code for answer in answers.values()) == [201, 409]
+        loser = next(name for name, answer in answers.items() if answer.status_code == 409)
+        conflict = EntryConflict.objects.get(pk=answers[loser].json()["conflict_id"])
+        local = {
+            "encrypted_content": conflict.local_encrypted_content,
+            "content_iv": conflict.local_content_iv,
+            "content_tag": conflict.local_content_tag,
+        }
+        as_b64 = {
+            name: base64.b64encode(bytes(value or b"")).decode() for name, value in local.items()
+        }
+        assert unseal(as_b64, "entry-1") == f"{loser} edit"
+        EntryConflict.objects.filter(pk=conflict.pk).delete()
+
+
+def test_racing_first_uploads_of_one_id_store_one_and_conflict_the_other(alice: User) -> None:
+    """The earlier server answered such a race with a 500 (flaw 3)."""
+    devices = {"laptop": client_for(alice), "phone": client_for(alice)}
+    start = threading.Barrier(2)
+    answers: dict[str, Any] = {}
+
+    def create(name: str) -> Callable[[], None]:
+        def run() -> None:
+            body = payload("same-id", f"{name} text", device=name, base=0)
+            start.wait()
+            answers[name] = push(devices[name], body)
+
+        return run
+
+    assert _run([create(name) for name in devices]) == []
+    assert sorted(answer.status_code for answer in answers.values()) == [201, 409]
+
+
+def test_concurrent_edits_never_lose_a_write(alice: User) -> None:
+    """Each device retries on conflict from the server's revision; every edit lands."""
+    write(alice, "counter", "0", device="seed")
+    devices = [client_for(alice) for _ in range(4)]
+    edits_per_device = 5
+
+    def editor(number: int) -> Callable[[], None]:
+        def run() -> None:
+            client = devices[number]
+            for edit in range(edits_per_device):
+                while True:
+                    current = client.get("/api/sync/backups").json()["backups"][0]
+                    body = payload(
+                        "counter",
+                        f"{unseal(current, 'counter')}+{number}.{edit}",
+                        device=f"dev-{number}",
+                        base=current["revision"],
+                    )
+                    if push(client, body).status_code == 201:
+                        break
+
+        return run
+
+    assert _run([editor(number) for number in range(len(devices))]) == []
+    final = devices[0].get("/api/sync/backups").json()["backups"][0]
+    assert final["revision"] == 1 + len(devices) * edits_per_device
+    text = unseal(final, "counter")
+    for number in range(len(devices)):
+        for edit in range(edits_per_device):
+            assert f"+{number}.{edit}" in text

@@ -1,0 +1,59 @@
+"""The OpenAPI schema describes what the endpoints actually return."""
+
+import uuid
+from typing import Any
+
+from rest_framework import serializers
+from rest_framework.test import APIClient
+
+from accounts.models import User
+from journal_sync import serializers as shapes
+from journal_sync.models import EntryConflict
+from journal_sync.services import PushResult, PushStatus
+from journal_sync.tests.conftest import write
+
+
+def _keys(serializer: serializers.Serializer[Any]) -> set[str]:
+    return set(serializer.fields)
+
+
+def test_feed_entries_have_the_documented_fields(laptop: APIClient, alice: User) -> None:
+    write(alice, "entry-1", "text")
+    item = laptop.get("/api/sync/backups").json()["backups"][0]
+    assert set(item) == _keys(shapes.FeedEntryOutSerializer())
+    page = laptop.get("/api/sync/backups").json()
+    assert set(page) == _keys(shapes.FeedPageOutSerializer())
+
+
+def test_conflicts_have_the_documented_fields(alice: User) -> None:
+    write(alice, "entry-1", "first", device="laptop")
+    write(alice, "entry-1", "second", device="laptop", base=1)
+    write(alice, "entry-1", "stale", device="phone", base=1)
+    body = shapes.conflict_json(EntryConflict.objects.select_related("entry").get())
+    assert set(body) == _keys(shapes.ConflictOutSerializer())
+    documented = _keys(shapes.ConflictVersionOutSerializer())
+    assert set(body["local_version"]) <= documented
+    assert set(body["remote_version"]) <= documented
+
+
+def test_push_results_have_the_documented_fields() -> None:
+    result = PushResult("entry-1", PushStatus.CONFLICT, 2, 5, uuid.uuid4(), "x")
+    assert set(shapes.push_result_json(result)) <= _keys(shapes.PushResultOutSerializer())
+
+
+def test_the_schema_lists_every_sync_path(laptop: APIClient) -> None:
+    response = laptop.get("/api/schema/", {"format": "json"})
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    for path in [
+        "/api/sync/backup",
+        "/api/sync/batch",
+        "/api/sync/backups",
+        "/api/sync/backup/content",
+        "/api/sync/backup/{entry_id}",
+        "/api/sync/backups/{entry_id}/revisions",
+        "/api/sync/conflicts",
+        "/api/sync/conflicts/{conflict_id}/resolve",
+        "/api/sync/state",
+    ]:
+        assert path in paths, path

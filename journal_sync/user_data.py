@@ -1,0 +1,34 @@
+"""Encrypted sync's part in the account-wide operations: tier purge, export, stats."""
+
+from collections.abc import Iterator
+from typing import Any
+
+from django.contrib.auth.base_user import AbstractBaseUser
+
+from journal_sync import selectors
+from journal_sync.serializers import conflict_json, feed_entry_json
+from journal_sync.services import PURGE_KINDS, sync_data_purge
+from reflective.lib.user_data import user_data
+
+
+def export_entries(user: AbstractBaseUser) -> Iterator[dict[str, Any]]:
+    for row in selectors.entries_for_export(user):
+        yield feed_entry_json(row)
+
+
+def export_revisions(user: AbstractBaseUser) -> Iterator[dict[str, Any]]:
+    for row in selectors.revisions_for_export(user):
+        yield feed_entry_json({**row, "client_id": row["entry__client_id"]})
+
+
+def export_conflicts(user: AbstractBaseUser) -> Iterator[dict[str, Any]]:
+    for conflict in selectors.conflicts_for_export(user):
+        yield conflict_json(conflict)
+
+
+def register() -> None:
+    user_data.register_purger(sync_data_purge, kinds=PURGE_KINDS)
+    user_data.register_exporter("entries", export_entries)
+    user_data.register_exporter("entry_revisions", export_revisions)
+    user_data.register_exporter("entry_conflicts", export_conflicts)
+    user_data.register_stats(selectors.sync_stats)

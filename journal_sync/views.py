@@ -1,0 +1,243 @@
+"""Encrypted sync endpoints: thin views over the services and selectors."""
+
+import uuid
+from typing import Any
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.devices import device_seen
+from accounts.locks import TierMessages
+from accounts.models import User
+from accounts.tiers import PrivacyTier, tier_allows
+from journal_sync import selectors, services
+from journal_sync.cursor import cursor_encode
+from journal_sync.errors import conflict_error, conflict_not_found
+from journal_sync.serializers import (
+    BatchPushSerializer,
+    BatchResultOutSerializer,
+    ConflictErrorOutSerializer,
+    ConflictListOutSerializer,
+    DeleteQuerySerializer,
+    EntryPushSerializer,
+    FeedPageOutSerializer,
+    FeedQuerySerializer,
+    PurgeCountsOutSerializer,
+    PushResultOutSerializer,
+    ResolveOutSerializer,
+    ResolveSerializer,
+    RevisionListOutSerializer,
+    SyncStateOutSerializer,
+    conflict_json,
+    entry_write,
+    feed_entry_json,
+    page_json,
+    push_result_json,
+    resolve_content,
+    validated,
+)
+from reflective.errors import ApiError
+
+TIER_ERROR = OpenApiResponse(description="403 tier_required: the account is below full_sync")
+
+
+def sync_user(request: Request) -> User:
+    """The requesting user, refused with 403 ``tier_required`` below full_sync.
+
+    Writes check the tier again under the user's lock; this early check only spares a
+    refused request its validation.
+    """
+    user = request.user
+    assert isinstance(user, User)
+    if not tier_allows(user.privacy_tier, PrivacyTier.FULL_SYNC):
+        raise ApiError(
+            "tier_required",
+            TierMessages.TIER_REQUIRED.format(
+                tier=PrivacyTier.FULL_SYNC, current=user.privacy_tier
+            ),
+            status=403,
+            extra={"required_tier": PrivacyTier.FULL_SYNC, "current_tier": user.privacy_tier},
+        )
+    return user
+
+
+class BackupPushView(APIView):
+    @extend_schema(
+        summary="Push one encrypted entry (compare-and-swap on base_revision)",
+        request=EntryPushSerializer,
+        responses={
+            201: PushResultOutSerializer,
+            403: TIER_ERROR,
+            409: ConflictErrorOutSerializer,
+            422: OpenApiResponse(description="ciphertext_too_large"),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        user = sync_user(request)
+        write = entry_write(validated(EntryPushSerializer(data=request.data)))
+        result = services.entries_push(user=user, writes=[write])[0]
+        if result.conflict_id is not None:
+            raise conflict_error(
+                conflict_id=result.conflict_id,
+                entry_id=result.client_id,
+                current_revision=result.revision or 0,
+            )
+        return Response(push_result_json(result), status=201)
+
+
+class BatchPushView(APIView):
+    @extend_schema(
+        summary="Push up to SYNC_BATCH_MAX_ITEMS entries in one transaction",
+        request=BatchPushSerializer,
+        responses={200: BatchResultOutSerializer, 403: TIER_ERROR},
+    )
+    def post(self, request: Request) -> Response:
+        user = sync_user(request)
+        data = validated(BatchPushSerializer(data=request.data))
+        writes = [entry_write(item) for item in data["items"]]
+        results = services.entries_push(user=user, writes=writes)
+        return Response({"results": [push_result_json(result) for result in results]})
+
+
+class BackupListView(APIView):
+    @extend_schema(
+        summary="Pull changes after a cursor (tombstones included)",
+        parameters=[FeedQuerySerializer],
+        responses={
+            200: FeedPageOutSerializer,
+            403: TIER_ERROR,
+            410: OpenApiResponse(description="resync_required: pull again without a cursor"),
+        },
+    )
+    def get(self, request: Request) -> Response:
+        user = sync_user(request)
+        query = validated(FeedQuerySerializer(data=request.query_params))
+        device_id = query.get("device_id")
+        if device_id:
+            device_seen(user=user, device_id=device_id)
+        if "since" in query:
+            page = selectors.changes_since_time(
+                user=user, since=query["since"], limit=query["limit"], exclude_device_id=device_id
+            )
+        else:
+            page = selectors.changes_since(
+                user=user,
+                after_seq=query.get("after_seq"),
+                limit=query["limit"],
+                exclude_device_id=device_id,
+            )
+        return Response(page_json(page.rows, next_seq=page.next_seq, has_more=page.has_more))
+
+
+class BackupDeleteView(APIView):
+    @extend_schema(
+        summary="Delete an entry (a tombstone every device pulls)",
+        parameters=[DeleteQuerySerializer],
+        responses={200: PushResultOutSerializer, 404: None, 409: ConflictErrorOutSerializer},
+    )
+    def delete(self, request: Request, entry_id: str) -> Response:
+        user = sync_user(request)
+        query = validated(DeleteQuerySerializer(data=request.query_params))
+        result = services.entry_delete(
+            user=user,
+            client_id=entry_id,
+            device_id=query.get("device_id"),
+            base_revision=query.get("base_revision"),
+        )
+        if result.conflict_id is not None:
+            raise conflict_error(
+                conflict_id=result.conflict_id,
+                entry_id=result.client_id,
+                current_revision=result.revision or 0,
+            )
+        return Response(push_result_json(result) | {"deleted": True})
+
+
+class ContentWipeView(APIView):
+    @extend_schema(
+        summary="Delete every entry, revision and conflict (any tier)",
+        request=None,
+        responses={200: PurgeCountsOutSerializer},
+    )
+    def delete(self, request: Request) -> Response:
+        user = request.user
+        assert isinstance(user, User)
+        return Response(services.entries_wipe(user=user))
+
+
+class RevisionListView(APIView):
+    @extend_schema(
+        summary="The kept versions of an entry, newest first",
+        responses={200: RevisionListOutSerializer, 404: None},
+    )
+    def get(self, request: Request, entry_id: str) -> Response:
+        user = sync_user(request)
+        rows = selectors.entry_history(user=user, client_id=entry_id)
+        return Response({"id": entry_id, "revisions": [feed_entry_json(row) for row in rows]})
+
+
+class ConflictListView(APIView):
+    @extend_schema(
+        summary="Open conflicts with both versions", responses={200: ConflictListOutSerializer}
+    )
+    def get(self, request: Request) -> Response:
+        user = sync_user(request)
+        conflicts = [conflict_json(conflict) for conflict in selectors.open_conflicts(user=user)]
+        return Response({"conflicts": conflicts, "total_count": len(conflicts)})
+
+
+class ConflictResolveView(APIView):
+    @extend_schema(
+        summary="Resolve a conflict: local, remote or merged",
+        request=ResolveSerializer,
+        responses={
+            200: ResolveOutSerializer,
+            404: None,
+            409: OpenApiResponse(description="conflict_stale or conflict_resolved"),
+        },
+    )
+    def post(self, request: Request, conflict_id: str) -> Response:
+        user = sync_user(request)
+        data = validated(ResolveSerializer(data=request.data))
+        result = services.conflict_resolve(
+            user=user,
+            conflict_id=_conflict_uuid(conflict_id),
+            chosen=data["chosen_version"],
+            final=resolve_content(data),
+            device_id=data.get("device_id"),
+        )
+        body: dict[str, Any] = {
+            "conflict_id": str(result.conflict_id),
+            "id": result.client_id,
+            "resolution": result.resolution,
+            "revision": result.revision,
+            "seq": result.seq,
+        }
+        return Response(body)
+
+
+def _conflict_uuid(raw: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        raise conflict_not_found() from None
+
+
+class SyncStateView(APIView):
+    @extend_schema(
+        summary="Feed cursor, counts and a digest to verify a full copy",
+        responses={200: SyncStateOutSerializer},
+    )
+    def get(self, request: Request) -> Response:
+        user = sync_user(request)
+        summary = selectors.sync_summary(user=user)
+        return Response(
+            {
+                "cursor": cursor_encode(summary.last_seq),
+                "entry_count": summary.entry_count,
+                "bytes_stored": summary.bytes_stored,
+                "digest": summary.digest,
+            }
+        )
