@@ -4,3 +4,13 @@ from django.apps import AppConfig
 class AnalyticsConfig(AppConfig):
     name = "analytics"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from analytics.selectors import analytics_stats, key_epochs_export, metrics_export
+        from analytics.services import analytics_purge
+        from reflective.lib.user_data import user_data
+
+        user_data.register_purger(analytics_purge, kinds=["metrics", "rollups", "keys"])
+        user_data.register_exporter("metrics", metrics_export)
+        user_data.register_exporter("analytics_keys", key_epochs_export)
+        user_data.register_stats(analytics_stats)

@@ -165,6 +165,18 @@ def _tenseal_context_degree(key_bytes: bytes) -> int:
     return degree
 
 
+def public_key_decode(text: str, *, max_bytes: int) -> bytes:
+    """Base64 text of a public context to bytes; oversize input is refused undecoded."""
+    if len(text) > (max_bytes * 4) // 3 + 4:
+        raise BlobRejectedError(
+            "public_key_too_large", Msg.PUBLIC_KEY_TOO_LARGE.format(limit=max_bytes)
+        )
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise BlobRejectedError("invalid_public_key", Msg.INVALID_PUBLIC_KEY_BASE64) from None
+
+
 # --- ciphertexts -----------------------------------------------------------------------
 
 
@@ -193,7 +205,7 @@ def _invalid(reason: str) -> BlobRejectedError:
 _VECTOR_WIRE = {1: LENGTH_DELIMITED, 2: LENGTH_DELIMITED, 3: FIXED64}
 
 
-def tenseal_vector_structure(blob: bytes, *, slot_count: int) -> int:
+def tenseal_vector_structure(blob: bytes, *, params: ckks.ParameterSet) -> int:
     """Check a CKKSVectorProto on the wire; returns the vector size it declares.
 
     Exactly one chunk: one size and one ciphertext. TenSEAL itself reads past its buffers
@@ -217,13 +229,23 @@ def tenseal_vector_structure(blob: bytes, *, slot_count: int) -> int:
         raise _invalid("malformed serialization") from None
     if len(sizes) != 1:
         raise _invalid("it must hold exactly one ciphertext")
-    if not 1 <= sizes[0] <= slot_count:
+    if not 1 <= sizes[0] <= params.slot_count:
         raise BlobRejectedError(
-            "invalid_ciphertext", Msg.VECTOR_TOO_LONG.format(got=sizes[0], limit=slot_count)
+            "invalid_ciphertext",
+            Msg.VECTOR_TOO_LONG.format(got=sizes[0], limit=params.slot_count),
         )
     if not seal_object_ok(ciphertext):
         raise _invalid("the SEAL ciphertext header is invalid")
+    _declared_scale_check(by_number[3], params)
     return sizes[0]
+
+
+def _declared_scale_check(values: list[bytes | int], params: ckks.ParameterSet) -> None:
+    """The vector's own scale field (TenSEAL rescales results by it) must be the policy's."""
+    raw = values[0] if values else b""
+    declared = struct.unpack("<d", raw)[0] if isinstance(raw, bytes) and len(raw) == 8 else 0.0
+    if declared != params.scale:
+        raise BlobRejectedError("wrong_scale", Msg.WRONG_SCALE.format(bits=params.scale_bits))
 
 
 def ciphertext_load(
@@ -238,7 +260,7 @@ def ciphertext_load(
     if key_format != KeyFormat.TENSEAL:
         raise _invalid("unknown format")
     params = ckks.parameter_set(poly_modulus_degree)
-    size = tenseal_vector_structure(blob, slot_count=params.slot_count)
+    size = tenseal_vector_structure(blob, params=params)
     if vector_size is not None and size != vector_size:
         raise BlobRejectedError(
             "vector_size_mismatch", Msg.VECTOR_SIZE_MISMATCH.format(got=size, expected=vector_size)
@@ -260,5 +282,5 @@ def _loaded_vector_check(vector: ts.CKKSVector, params: ckks.ParameterSet, size:
         raise BlobRejectedError("wrong_parameters", Msg.WRONG_PARAMETERS)
     if chunk.size() != 2 or not chunk.is_ntt_form():
         raise _invalid("it must be a fresh two-polynomial ciphertext in NTT form")
-    if chunk.scale != params.scale or vector.scale() != params.scale:
+    if chunk.scale != params.scale:
         raise BlobRejectedError("wrong_scale", Msg.WRONG_SCALE.format(bits=params.scale_bits))

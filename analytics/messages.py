@@ -12,6 +12,7 @@ class AnalyticsMessages:
     )
     GALOIS_KEYS_PRESENT = "The context includes Galois keys; sums never need them."
     INVALID_PUBLIC_KEY = "Not a serialized TenSEAL CKKS public context."
+    INVALID_PUBLIC_KEY_BASE64 = "he_public_key is not valid base64."
     NOT_CKKS = "The context is not a CKKS context."
     NO_PUBLIC_KEY = "The context has no public key."
     PARAMETERS_NOT_ALLOWED = (
@@ -35,3 +36,8 @@ class AnalyticsMessages:
 
     NO_METRICS = "No stored metrics match this query."
     BAD_TIME_RANGE = "time_range.start must be before time_range.end."
+    TOO_MANY_BUCKETS = (
+        "The query has {got} non-empty buckets; at most {limit} encrypted results fit in one "
+        "answer. Narrow time_range, or use a coarser bucket."
+    )
+    TIMESTAMP_OUT_OF_RANGE = "timestamp must fall between the years {first} and {last}."

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 
 from analytics.formats import KeyFormat
+from analytics.periods import Level
 
 
 class PublicContext(models.Model):
@@ -40,3 +41,95 @@ class PublicContext(models.Model):
 
     def __str__(self) -> str:
         return f"key epoch {self.key_id[:12]}"
+
+
+class MetricSeries(models.Model):
+    """The values of one metric type under one key epoch.
+
+    Its row is the lock that serializes rollup updates of the series, and it fixes what
+    every value must look like (how many slots a ciphertext packs) and which zone's
+    calendar the rollups follow (the user's zone when the series started).
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="metric_series"
+    )
+    epoch = models.ForeignKey(PublicContext, on_delete=models.CASCADE, related_name="series")
+    metric_type = models.CharField(max_length=64)
+    vector_size = models.PositiveIntegerField()
+    rollup_timezone = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["epoch", "metric_type"], name="series_epoch_type_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["user", "metric_type"], name="series_user_type_idx")]
+        verbose_name_plural = "metric series"
+
+    def __str__(self) -> str:
+        return self.metric_type
+
+
+class EncryptedMetric(models.Model):
+    """One uploaded CKKS ciphertext, stored exactly as uploaded."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="encrypted_metrics"
+    )
+    series = models.ForeignKey(MetricSeries, on_delete=models.CASCADE, related_name="metrics")
+    timestamp = models.DateTimeField()
+    # NULL means "not tied to a journal entry", which the per-series uniqueness ignores.
+    log_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
+    ciphertext = models.BinaryField()
+    size_bytes = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["series", "log_id"],
+                condition=models.Q(log_id__isnull=False),
+                name="metric_series_log_unique",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["series", "timestamp"], name="metric_series_time_idx"),
+            models.Index(fields=["user", "created_at"], name="metric_user_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"metric {self.pk}"
+
+
+class MetricRollup(models.Model):
+    """The encrypted sum and count of a series over one local calendar period.
+
+    Kept in the same transaction as every upload and deletion of the series' metrics, so
+    it always equals the sum of the metrics whose timestamps fall in [start, end).
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="metric_rollups"
+    )
+    series = models.ForeignKey(MetricSeries, on_delete=models.CASCADE, related_name="rollups")
+    level = models.CharField(max_length=8, choices=[(level.value, level.value) for level in Level])
+    period_start = models.DateField()
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    count = models.PositiveIntegerField()
+    ciphertext = models.BinaryField()
+    size_bytes = models.PositiveIntegerField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["series", "level", "period_start"], name="rollup_series_period_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.level} {self.period_start}"

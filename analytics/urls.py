@@ -1,3 +1,31 @@
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from analytics import views
+
+urlpatterns = [
+    path(
+        "encryption/context",
+        views.EncryptionContextViewSet.as_view({"get": "retrieve"}),
+        name="encryption-context",
+    ),
+    path(
+        "encryption/public-context",
+        views.PublicContextViewSet.as_view({"put": "update"}),
+        name="encryption-public-context",
+    ),
+    path(
+        "encryption/metrics",
+        views.MetricsViewSet.as_view({"post": "create", "delete": "destroy"}),
+        name="encryption-metrics",
+    ),
+    path(
+        "encryption/aggregate",
+        views.AggregateViewSet.as_view({"post": "create"}),
+        name="encryption-aggregate",
+    ),
+    path(
+        "sync/metrics/all",
+        views.MetricsViewSet.as_view({"delete": "wipe"}),
+        name="sync-metrics-all",
+    ),
+]

@@ -6,6 +6,7 @@ decrypt what the server returns. The server only ever sees the public serializat
 
 import base64
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 import tenseal as ts
@@ -26,6 +27,9 @@ class ClientKeys:
 
     def encrypt(self, values: list[float]) -> bytes:
         return bytes(ts.ckks_vector(self.secret, values).serialize())
+
+    def encrypt_at_scale(self, values: list[float], scale: float) -> bytes:
+        return bytes(ts.ckks_vector(self.secret, values, scale=scale).serialize())
 
     def decrypt(self, blob: bytes | str) -> list[float]:
         raw = base64.b64decode(blob) if isinstance(blob, str) else blob
@@ -56,3 +60,24 @@ def other_keys() -> ClientKeys:
 @pytest.fixture(scope="session")
 def small_keys() -> ClientKeys:
     return make_client_keys(4096)
+
+
+@pytest.fixture
+def keyed_alice(alice, keys):
+    """alice (full_sync) with her public context installed as the current key epoch."""
+    from analytics.services import public_context_install
+
+    public_context_install(user=alice, key_bytes=keys.public_bytes)
+    return alice
+
+
+def metric_item(
+    keys: ClientKeys, values: list[float], timestamp: str, **extra: object
+) -> dict[str, Any]:
+    """One upload item as a client sends it."""
+    return {
+        "metric_type": extra.pop("metric_type", "word_count"),
+        "encrypted_value": base64.b64encode(keys.encrypt(values)).decode("ascii"),
+        "timestamp": timestamp,
+        **extra,
+    }

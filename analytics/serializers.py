@@ -1,0 +1,217 @@
+"""Shapes of the analytics API: parse and validate requests, describe responses."""
+
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from rest_framework import serializers
+
+from analytics.aggregation import Operation
+from analytics.formats import BlobRejectedError, ciphertext_decode
+from analytics.messages import AnalyticsMessages as Msg
+from analytics.periods import BUCKET_LEVELS
+from analytics.services import MetricUpload
+from reflective.errors import ApiError
+from reflective.lib.fields import AwareDateTimeField, StrictSerializer, validate_timezone_name
+
+METRIC_TYPE_PATTERN = r"^[a-z0-9_.-]{1,64}$"
+KEY_ID_PATTERN = r"^[0-9a-f]{64}$"
+LOG_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+# Calendar arithmetic stays far from datetime's limits, and no journal predates 1900.
+FIRST_YEAR, LAST_YEAR = 1900, 2199
+
+
+def _metric_type_field(**kwargs: Any) -> serializers.RegexField:
+    return serializers.RegexField(
+        METRIC_TYPE_PATTERN,
+        max_length=64,
+        error_messages={"invalid": "Use 1-64 characters of a-z, 0-9, '_', '.', '-'."},
+        **kwargs,
+    )
+
+
+def _key_id_field(**kwargs: Any) -> serializers.RegexField:
+    return serializers.RegexField(
+        KEY_ID_PATTERN,
+        required=False,
+        allow_null=True,
+        error_messages={"invalid": "A key_id is 64 lowercase hex characters."},
+        **kwargs,
+    )
+
+
+class MetricItemSerializer(StrictSerializer):
+    metric_type = _metric_type_field()
+    encrypted_value = serializers.CharField(
+        trim_whitespace=False,
+        allow_blank=True,
+        help_text="Base64 of one serialized TenSEAL CKKS vector.",
+    )
+    timestamp = AwareDateTimeField()
+    log_id = serializers.RegexField(
+        LOG_ID_PATTERN,
+        required=False,
+        allow_null=True,
+        help_text="The journal entry the value belongs to; a later upload with the same "
+        "metric_type and log_id replaces it.",
+    )
+    key_id = _key_id_field(help_text="The key epoch it was encrypted under; default current.")
+
+    def validate_timestamp(self, value: datetime) -> datetime:
+        if not FIRST_YEAR <= value.year <= LAST_YEAR:
+            raise serializers.ValidationError(
+                Msg.TIMESTAMP_OUT_OF_RANGE.format(first=FIRST_YEAR, last=LAST_YEAR)
+            )
+        return value
+
+
+class MetricsUploadSerializer(StrictSerializer):
+    """The envelope only: each item is validated on its own so an error can name its index."""
+
+    metrics = serializers.ListField(child=serializers.JSONField(), min_length=1)
+
+    def validate_metrics(self, items: list[Any]) -> list[Any]:
+        limit = settings.METRICS_MAX_PER_REQUEST
+        if len(items) > limit:
+            raise ApiError(
+                "too_many_metrics",
+                Msg.TOO_MANY_METRICS.format(limit=limit),
+                status=413,
+                extra={"limit": limit},
+            )
+        return items
+
+
+def _item_rejected(index: int, code: str, reason: str, errors: Any) -> ApiError:
+    return ApiError(
+        code,
+        Msg.METRIC_REJECTED.format(index=index, reason=reason),
+        status=422,
+        fields={"metrics": {str(index): errors}},
+        extra={"index": index},
+    )
+
+
+def metric_uploads_parse(items: list[Any]) -> list[MetricUpload]:
+    """Validate each item in order; the first bad one is a 422 naming its index."""
+    uploads: list[MetricUpload] = []
+    for index, item in enumerate(items):
+        serializer = MetricItemSerializer(data=item)
+        if not serializer.is_valid():
+            errors = {name: [str(e) for e in es] for name, es in serializer.errors.items()}
+            reason = "; ".join(f"{name}: {' '.join(es)}" for name, es in errors.items())
+            raise _item_rejected(index, "invalid_metric", reason, errors)
+        data = serializer.validated_data
+        try:
+            blob = ciphertext_decode(
+                data["encrypted_value"], max_bytes=settings.HE_CIPHERTEXT_MAX_BYTES
+            )
+        except BlobRejectedError as rejected:
+            errors = {"encrypted_value": [rejected.detail]}
+            raise _item_rejected(index, rejected.code, rejected.detail, errors) from None
+        uploads.append(
+            MetricUpload(
+                metric_type=data["metric_type"],
+                blob=blob,
+                timestamp=data["timestamp"],
+                log_id=data.get("log_id"),
+                key_id=data.get("key_id"),
+            )
+        )
+    return uploads
+
+
+class MetricsStoredSerializer(serializers.Serializer[Any]):
+    success = serializers.BooleanField()
+    message = serializers.CharField()
+    details = serializers.DictField(help_text="{count, replaced, key_ids}")
+
+
+class MetricsDeleteQuerySerializer(StrictSerializer):
+    log_id = serializers.ListField(
+        child=serializers.RegexField(LOG_ID_PATTERN), min_length=1, max_length=500
+    )
+    metric_type = _metric_type_field(required=False)
+
+
+class DeletedMetricsSerializer(serializers.Serializer[Any]):
+    deleted_metrics = serializers.IntegerField()
+
+
+class MetricsWipedSerializer(serializers.Serializer[Any]):
+    message = serializers.CharField()
+    deleted_metrics = serializers.IntegerField()
+    deleted_rollups = serializers.IntegerField()
+
+
+class TimeRangeSerializer(StrictSerializer):
+    start = AwareDateTimeField(required=False, allow_null=True, help_text="Inclusive.")
+    end = AwareDateTimeField(required=False, allow_null=True, help_text="Exclusive.")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        start, end = attrs.get("start"), attrs.get("end")
+        if start is not None and end is not None and start >= end:
+            raise serializers.ValidationError({"end": [Msg.BAD_TIME_RANGE]})
+        return attrs
+
+
+def _timezone_valid(name: str) -> None:
+    validate_timezone_name(name)
+
+
+class AggregateRequestSerializer(StrictSerializer):
+    metric_type = _metric_type_field()
+    operation = serializers.ChoiceField(choices=[op.value for op in Operation])
+    time_range = TimeRangeSerializer(required=False, allow_null=True)
+    bucket = serializers.ChoiceField(
+        choices=[level.value for level in BUCKET_LEVELS], required=False, allow_null=True
+    )
+    timezone = serializers.CharField(
+        required=False,
+        allow_null=True,
+        validators=[_timezone_valid],
+        help_text="IANA zone for the buckets; default: the account's time zone.",
+    )
+    key_id = _key_id_field(help_text="Aggregate an older key epoch; default: the current one.")
+
+
+class BucketResultSerializer(serializers.Serializer[Any]):
+    start = serializers.CharField(help_text="Local midnight, ISO 8601 with the local offset.")
+    end = serializers.CharField()
+    count = serializers.IntegerField()
+    encrypted_result = serializers.CharField(allow_null=True)
+
+
+class AggregateResultSerializer(serializers.Serializer[Any]):
+    metric_type = serializers.CharField()
+    operation = serializers.CharField()
+    count = serializers.IntegerField()
+    key_id = serializers.CharField()
+    encrypted_result = serializers.CharField(allow_null=True)
+    timezone = serializers.CharField(required=False)
+    bucket = serializers.CharField(required=False)
+    buckets = BucketResultSerializer(many=True, required=False)
+
+
+class PublicContextUploadSerializer(StrictSerializer):
+    he_public_key = serializers.CharField(
+        trim_whitespace=False,
+        help_text="Base64 of a TenSEAL CKKS context serialized with save_secret_key=False.",
+    )
+
+
+class KeyEpochSerializer(serializers.Serializer[Any]):
+    key_id = serializers.CharField()
+    format = serializers.CharField()
+    poly_modulus_degree = serializers.IntegerField()
+    size_bytes = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    is_current = serializers.BooleanField()
+
+
+class EncryptionPolicySerializer(serializers.Serializer[Any]):
+    scheme = serializers.CharField()
+    context_params = serializers.DictField()
+    allowed_parameter_sets = serializers.ListField(child=serializers.DictField())
+    serialized_context = serializers.CharField(allow_null=True)
+    limits = serializers.DictField()

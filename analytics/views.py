@@ -1,0 +1,175 @@
+"""Thin views of the analytics API: parse, call one service or selector, shape the answer."""
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status, viewsets
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.models import User
+from analytics import selectors, services
+from analytics.aggregation import Aggregate, Bucket, Operation, metrics_aggregate
+from analytics.formats import BlobRejectedError, public_key_decode
+from analytics.periods import Level
+from analytics.serializers import (
+    AggregateRequestSerializer,
+    AggregateResultSerializer,
+    DeletedMetricsSerializer,
+    EncryptionPolicySerializer,
+    KeyEpochSerializer,
+    MetricsDeleteQuerySerializer,
+    MetricsStoredSerializer,
+    MetricsUploadSerializer,
+    MetricsWipedSerializer,
+    PublicContextUploadSerializer,
+    metric_uploads_parse,
+)
+from reflective.errors import ApiError
+from reflective.lib.fields import b64encode
+
+POLICY_CACHE_SECONDS = 3600
+
+
+def _valid(serializer_class: Any, data: Any) -> dict[str, Any]:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+def _me(request: Request) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+class EncryptionContextViewSet(viewsets.ViewSet):
+    permission_classes = [AllowAny]
+    authentication_classes: list[Any] = []
+
+    @extend_schema(
+        responses=EncryptionPolicySerializer,
+        summary="The CKKS parameter policy. Public and static: generates no keys.",
+    )
+    def retrieve(self, request: Request) -> Response:
+        response = Response(selectors.encryption_policy())
+        response["Cache-Control"] = f"public, max-age={POLICY_CACHE_SECONDS}"
+        return response
+
+
+class PublicContextViewSet(viewsets.ViewSet):
+    @extend_schema(
+        request=PublicContextUploadSerializer,
+        responses=KeyEpochSerializer,
+        summary="Re-key: upload a new public CKKS context; it becomes the current key epoch.",
+    )
+    def update(self, request: Request) -> Response:
+        text = _valid(PublicContextUploadSerializer, request.data)["he_public_key"]
+        try:
+            key_bytes = public_key_decode(text, max_bytes=settings.HE_PUBLIC_KEY_MAX_BYTES)
+        except BlobRejectedError as rejected:
+            raise ApiError(rejected.code, rejected.detail, status=422) from None
+        epoch = services.public_context_rekey(user=_me(request), key_bytes=key_bytes)
+        return Response(KeyEpochSerializer(epoch).data)
+
+
+class MetricsViewSet(viewsets.ViewSet):
+    @extend_schema(
+        request=MetricsUploadSerializer,
+        responses={201: MetricsStoredSerializer},
+        summary="Upload encrypted metrics (atomic; a bad one is a 422 naming its index).",
+    )
+    def create(self, request: Request) -> Response:
+        items = _valid(MetricsUploadSerializer, request.data)["metrics"]
+        stored = services.metrics_upload(user=_me(request), metrics=metric_uploads_parse(items))
+        body = {
+            "success": True,
+            "message": f"Stored {stored.count} encrypted metrics.",
+            "details": {
+                "count": stored.count,
+                "replaced": stored.replaced,
+                "key_ids": stored.key_ids,
+            },
+        }
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("log_id", str, many=True, required=True),
+            OpenApiParameter("metric_type", str, required=False),
+        ],
+        responses=DeletedMetricsSerializer,
+        summary="Delete the metrics of some journal entries (every key epoch).",
+    )
+    def destroy(self, request: Request) -> Response:
+        query = {"log_id": request.query_params.getlist("log_id")}
+        if "metric_type" in request.query_params:
+            query["metric_type"] = request.query_params["metric_type"]  # type: ignore[assignment]
+        params = _valid(MetricsDeleteQuerySerializer, query)
+        deleted = services.metrics_delete(
+            user=_me(request), log_ids=params["log_id"], metric_type=params.get("metric_type")
+        )
+        return Response({"deleted_metrics": deleted})
+
+    @extend_schema(
+        responses=MetricsWipedSerializer,
+        summary="Delete every encrypted metric and rollup (key epochs stay).",
+    )
+    def wipe(self, request: Request) -> Response:
+        counts = services.metrics_delete_all(user=_me(request))
+        total = counts["deleted_metrics"]
+        return Response({"message": f"Deleted {total} encrypted metrics.", **counts})
+
+
+def _bucket_view(bucket: Bucket, zone_name: str) -> dict[str, Any]:
+    assert bucket.period is not None
+    zone = ZoneInfo(zone_name)
+    start, end = bucket.period.bounds(zone)
+    return {
+        "start": start.astimezone(zone).isoformat(),
+        "end": end.astimezone(zone).isoformat(),
+        "count": bucket.count,
+        "encrypted_result": b64encode(bucket.encrypted_result),
+    }
+
+
+def _aggregate_view(result: Aggregate, bucket: str | None) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "metric_type": result.metric_type,
+        "operation": result.operation.value,
+        "count": result.count,
+        "key_id": result.key_id,
+        "encrypted_result": b64encode(result.encrypted_result),
+    }
+    if result.buckets is not None:
+        body["bucket"] = bucket
+        body["timezone"] = result.timezone
+        body["buckets"] = [_bucket_view(b, result.timezone) for b in result.buckets]
+    return body
+
+
+class AggregateViewSet(viewsets.ViewSet):
+    @extend_schema(
+        request=AggregateRequestSerializer,
+        responses=AggregateResultSerializer,
+        summary="Sum, average or count one metric type over time, optionally in local buckets.",
+    )
+    def create(self, request: Request) -> Response:
+        user = _me(request)
+        query = _valid(AggregateRequestSerializer, request.data)
+        time_range = query.get("time_range") or {}
+        bucket = query.get("bucket")
+        result = metrics_aggregate(
+            user=user,
+            metric_type=query["metric_type"],
+            operation=Operation(query["operation"]),
+            start=time_range.get("start"),
+            end=time_range.get("end"),
+            bucket=Level(bucket) if bucket else None,
+            timezone=query.get("timezone"),
+            key_id=query.get("key_id"),
+        )
+        return Response(_aggregate_view(result, bucket))
