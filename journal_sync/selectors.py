@@ -62,12 +62,14 @@ def changes_since(
     newer than the feed (the server lost writes, e.g. restored from a backup) is 410.
     """
     position = feed_position(user=user)
-    if after_seq is not None and not position.pruned_seq <= after_seq <= position.last_seq:
-        raise resync_required(cursor_seq=after_seq, oldest_seq=position.pruned_seq)
-    rows = EncryptedEntry.objects.filter(user=user, seq__gt=after_seq or 0)
+    # Position 0 is the start of the feed: reading from it cannot miss anything.
+    after = after_seq or 0
+    if after > position.last_seq or 0 < after < position.pruned_seq:
+        raise resync_required(cursor_seq=after, oldest_seq=position.pruned_seq)
+    rows = EncryptedEntry.objects.filter(user=user, seq__gt=after)
     if exclude_device_id:
         rows = rows.exclude(device_id=exclude_device_id)
-    return _page(rows, after_seq=after_seq or 0, last_seq=position.last_seq, limit=limit)
+    return _page(rows, after_seq=after, last_seq=position.last_seq, limit=limit)
 
 
 def changes_since_time(

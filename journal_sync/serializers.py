@@ -257,7 +257,7 @@ def push_result_json(result: PushResult) -> dict[str, Any]:
     if result.conflict_id is not None:
         body |= {"conflict_id": str(result.conflict_id), "current_revision": result.revision}
     if result.error is not None:
-        body["error"] = result.error
+        body |= {"error": result.error, "detail": result.detail}
     return body
 
 
@@ -338,7 +338,8 @@ class PushResultOutSerializer(serializers.Serializer):  # type: ignore[type-arg]
     seq = serializers.IntegerField(allow_null=True)
     conflict_id = serializers.UUIDField(required=False)
     current_revision = serializers.IntegerField(required=False)
-    error = serializers.CharField(required=False)
+    error = serializers.CharField(required=False, help_text="code of a rejected item")
+    detail = serializers.CharField(required=False, help_text="why the item was rejected")
 
 
 class BatchResultOutSerializer(serializers.Serializer):  # type: ignore[type-arg]

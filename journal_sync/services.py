@@ -108,6 +108,7 @@ class PushResult:
     seq: int | None = None
     conflict_id: uuid.UUID | None = None
     error: str | None = None
+    detail: str | None = None
 
 
 def _decide(head: EncryptedEntry | None, write: EntryWrite) -> PushStatus:
@@ -172,7 +173,9 @@ class _PushPlan:
     def add(self, write: EntryWrite, *, duplicate: bool) -> None:
         head = self.heads.get(write.client_id)
         if duplicate:
-            self._result(write, PushStatus.REJECTED, error=SyncMessages.DUPLICATE_ID)
+            self._result(
+                write, PushStatus.REJECTED, error="duplicate_id", detail=SyncMessages.DUPLICATE_ID
+            )
             return
         status = _decide(head, write)
         if status == PushStatus.UNCHANGED and head is not None:

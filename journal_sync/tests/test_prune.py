@@ -82,3 +82,16 @@ def test_surplus_history_is_pruned_after_the_kept_count_is_lowered(
     assert sync_prune(now=timezone.now(), dry_run=True)["pruned_revisions"] == 4
     assert sync_prune(now=timezone.now())["pruned_revisions"] == 4
     assert list(EntryRevision.objects.values_list("revision", flat=True)) == [5]
+
+
+def test_a_cursor_at_the_start_of_the_feed_never_needs_a_resync(
+    laptop: APIClient, alice: User
+) -> None:
+    write(alice, "entry-1", "text")
+    laptop.delete("/api/sync/backup/entry-1")
+    write(alice, "entry-2", "text")
+    _age(alice, "entry-1", 100)
+    sync_prune(now=timezone.now())
+    response = laptop.get("/api/sync/backups", {"cursor": cursor_encode(0)})
+    assert response.status_code == 200
+    assert [item["id"] for item in response.json()["backups"]] == ["entry-2"]

@@ -34,6 +34,19 @@ def test_pulling_from_the_cursor_returns_only_later_writes(laptop: APIClient, al
     assert [(item["id"], item["revision"]) for item in items] == [("entry-2", 1), ("entry-1", 2)]
 
 
+def test_client_clocks_do_not_decide_what_a_device_pulls(
+    laptop: APIClient, phone: APIClient
+) -> None:
+    """The earlier server ordered by client updated_at, so a slow clock hid writes (flaw 1)."""
+    push(laptop, payload("entry-1", "text", updated_at="2030-01-01T00:00:00Z"))
+    _, cursor = pull_all(phone)
+    late_clock = payload("entry-2", "text", device="phone", updated_at="2001-01-01T00:00:00Z")
+    push(phone, late_clock)
+    push(laptop, payload("entry-3", "text", updated_at="2030-01-01T00:00:00Z"))
+    items, _ = pull_all(laptop, cursor)
+    assert [item["id"] for item in items] == ["entry-2", "entry-3"]
+
+
 def test_has_more_is_false_when_the_last_page_is_exactly_full(
     laptop: APIClient, alice: User
 ) -> None:

@@ -37,7 +37,7 @@ def test_conflicts_have_the_documented_fields(alice: User) -> None:
 
 
 def test_push_results_have_the_documented_fields() -> None:
-    result = PushResult("entry-1", PushStatus.CONFLICT, 2, 5, uuid.uuid4(), "x")
+    result = PushResult("entry-1", PushStatus.CONFLICT, 2, 5, uuid.uuid4(), "code", "why")
     assert set(shapes.push_result_json(result)) <= _keys(shapes.PushResultOutSerializer())
 
 

@@ -7,6 +7,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from journal_sync.errors import SyncMessages
 from journal_sync.models import EncryptedEntry, SyncState
 from journal_sync.tests.conftest import b64, payload, push
 
@@ -137,7 +138,8 @@ def test_a_repeated_id_in_one_batch_is_rejected_and_the_rest_stored(laptop: APIC
     assert response.status_code == 200
     statuses = [(result["id"], result["status"]) for result in response.json()["results"]]
     assert statuses == [("entry-1", "stored"), ("entry-2", "stored"), ("entry-1", "rejected")]
-    assert response.json()["results"][2]["error"]
+    assert response.json()["results"][2]["error"] == "duplicate_id"
+    assert response.json()["results"][2]["detail"] == SyncMessages.DUPLICATE_ID
 
 
 def test_a_body_over_the_request_limit_is_a_413(laptop: APIClient, settings: Any) -> None:
