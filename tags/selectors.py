@@ -58,8 +58,14 @@ def tag_list(*, user: User, limit: int, offset: int) -> TagPage:
     )
 
 
-def _resync_required() -> ApiError:
-    return ApiError("resync_required", TagMessages.RESYNC_REQUIRED, status=410)
+def _resync_required(*, cursor: int, oldest_seq: int) -> ApiError:
+    # Same extras as the entries feed, which shares the positions and the watermark.
+    return ApiError(
+        "resync_required",
+        TagMessages.RESYNC_REQUIRED,
+        status=410,
+        extra={"cursor_seq": cursor, "oldest_seq": oldest_seq},
+    )
 
 
 def tag_changes_since(*, user: User, cursor: int, limit: int) -> TagChanges:
@@ -75,7 +81,7 @@ def tag_changes_since(*, user: User, cursor: int, limit: int) -> TagChanges:
     # Read after the rows: a prune that commits in between is caught here, not missed.
     position = feed_position(user=user)
     if cursor > position.last_seq or 0 < cursor < position.pruned_seq:
-        raise _resync_required()
+        raise _resync_required(cursor=cursor, oldest_seq=position.pruned_seq)
     page = rows[:limit]
     return TagChanges(
         tags=page, next_cursor=page[-1].seq if page else cursor, has_more=len(rows) > limit

@@ -142,13 +142,18 @@ def test_a_cursor_older_than_a_pruned_tombstone_must_resync(
     api_alice: APIClient, alice: User, make_tag: Callable[..., Tag]
 ) -> None:
     old_cursor = make_tag(alice, "Kept").seq
-    _expired_tombstone(alice, make_tag, "Gone")
+    pruned = _expired_tombstone(alice, make_tag, "Gone")
     tag_tombstones_prune(dry_run=False)
 
     response = api_alice.get(f"/api/tags?cursor={old_cursor}")
 
     assert response.status_code == 410
-    assert response.json() == {"code": "resync_required", "detail": TagMessages.RESYNC_REQUIRED}
+    assert response.json() == {
+        "code": "resync_required",
+        "detail": TagMessages.RESYNC_REQUIRED,
+        "cursor_seq": old_cursor,
+        "oldest_seq": pruned.seq,
+    }
 
 
 def test_a_cursor_at_or_past_the_pruned_tombstone_keeps_pulling(
