@@ -1,3 +1,4 @@
+import base64
 import hashlib
 
 import pytest
@@ -121,3 +122,90 @@ def test_the_smaller_allowed_parameter_set_is_accepted(alice, small_keys):
     public_context_install(user=alice, key_bytes=small_keys.public_bytes)
 
     assert PublicContext.objects.get(user=alice).poly_modulus_degree == 4096
+
+
+# --- HTTP ------------------------------------------------------------------------------
+
+
+def test_the_policy_is_public_static_and_generates_no_keys(anon, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        response = anon.get("/api/encryption/context")
+
+    body = response.json()
+    assert response.status_code == 200
+    assert body["context_params"] == {
+        "scheme": "CKKS",
+        "poly_modulus_degree": 8192,
+        "coeff_mod_bit_sizes": [60, 40, 40, 60],
+        "scale": 2.0**40,
+        "scale_bits": 40,
+        "slot_count": 4096,
+    }
+    assert [p["poly_modulus_degree"] for p in body["allowed_parameter_sets"]] == [4096, 8192, 16384]
+    assert body["serialized_context"] is None
+    assert len(response.content) < 2048
+    assert "max-age" in response["Cache-Control"]
+
+
+def test_a_rekey_over_http_becomes_current(api_alice, alice, keys, other_keys):
+    public_context_install(user=alice, key_bytes=keys.public_bytes)
+
+    response = api_alice.put(
+        "/api/encryption/public-context", {"he_public_key": other_keys.public_b64}, format="json"
+    )
+
+    body = response.json()
+    assert response.status_code == 200
+    assert body["key_id"] == hashlib.sha256(other_keys.public_bytes).hexdigest()
+    assert (body["is_current"], body["poly_modulus_degree"]) == (True, 8192)
+    assert current_key_id(user=alice) == body["key_id"]
+
+
+def test_a_secret_key_over_http_is_422_and_never_stored_or_logged(api_alice, alice, keys, caplog):
+    private = keys.secret.serialize(save_secret_key=True, save_relin_keys=False)
+    encoded = base64.b64encode(private).decode()
+
+    response = api_alice.put(
+        "/api/encryption/public-context", {"he_public_key": encoded}, format="json"
+    )
+
+    assert (response.status_code, response.json()["code"]) == (422, "secret_key_present")
+    assert not PublicContext.objects.exists()
+    assert encoded[:64] not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [("not base64!", "invalid_public_key"), ("QUJD", "invalid_public_key")],
+)
+def test_bad_public_keys_over_http_are_422(api_alice, text, code):
+    response = api_alice.put(
+        "/api/encryption/public-context", {"he_public_key": text}, format="json"
+    )
+
+    assert (response.status_code, response.json()["code"]) == (422, code)
+
+
+def test_an_oversize_key_is_refused_before_decoding(api_alice, settings):
+    settings.HE_PUBLIC_KEY_MAX_BYTES = 1000
+
+    response = api_alice.put(
+        "/api/encryption/public-context", {"he_public_key": "A" * 4000}, format="json"
+    )
+
+    assert (response.status_code, response.json()["code"]) == (422, "public_key_too_large")
+
+
+def test_local_only_users_cannot_rekey(api_charlie, keys):
+    response = api_charlie.put(
+        "/api/encryption/public-context", {"he_public_key": keys.public_b64}, format="json"
+    )
+
+    assert (response.status_code, response.json()["code"]) == (403, "tier_required")
+    assert not PublicContext.objects.exists()
+
+
+def test_rekeying_needs_a_login(anon, keys):
+    response = anon.put("/api/encryption/public-context", {"he_public_key": keys.public_b64})
+
+    assert response.status_code == 401
