@@ -24,7 +24,7 @@ migrate: install
 	$(BIN)/python manage.py migrate --noinput
 
 seed: migrate
-	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py seed_demo --with-data
 
 run: seed
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0

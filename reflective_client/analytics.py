@@ -28,6 +28,7 @@ class MetricPoint:
     metric_type: str
     values: Sequence[float]
     timestamp: datetime
+    log_id: str | None = None  # the entry it describes: a later upload for it replaces it
 
 
 @dataclass(frozen=True)
@@ -48,11 +49,11 @@ class Aggregate:
     buckets: list[Bucket]
 
 
-def entry_metrics(text: str, timestamp: datetime) -> list[MetricPoint]:
+def entry_metrics(text: str, timestamp: datetime, log_id: str | None = None) -> list[MetricPoint]:
     """The two metrics Reflective clients record per entry."""
     return [
-        MetricPoint("word_count", [float(word_count(text))], timestamp),
-        MetricPoint("sentiment_score", [sentiment_score(text)], timestamp),
+        MetricPoint("word_count", [float(word_count(text))], timestamp, log_id),
+        MetricPoint("sentiment_score", [sentiment_score(text)], timestamp, log_id),
     ]
 
 
@@ -64,6 +65,7 @@ def encrypt_points(keys: CkksKeys, points: Iterable[MetricPoint]) -> list[JsonOb
             "timestamp": point.timestamp.isoformat(),
             "key_id": keys.key_id,
         }
+        | ({"log_id": point.log_id} if point.log_id else {})
         for point in points
     ]
 

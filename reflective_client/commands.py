@@ -26,8 +26,14 @@ def status(client: ReflectiveClient, args: argparse.Namespace, out: TextIO) -> i
     privacy = client.account.privacy()
     tier = privacy["current_tier"]
     print(f"account: {client.keys.email}  tier: {tier}  device: {client.keys.device_id}", file=out)
-    same_key = privacy.get("analytics_key_id") in (None, client.insights.keys.key_id)
-    print(f"analytics key: {'this key file' if same_key else 'ANOTHER key'}", file=out)
+    server_key = privacy.get("analytics_key_id")
+    if server_key is None:
+        where = "none on the server"
+    elif server_key == client.insights.keys.key_id:
+        where = "this key file's"
+    else:
+        where = "ANOTHER key (metrics under it cannot be decrypted here)"
+    print(f"analytics key: {where}", file=out)
     if tier == "full_sync":
         client.journal.pull()
         state = client.journal.server_state()
@@ -59,7 +65,7 @@ def write(client: ReflectiveClient, args: argparse.Namespace, out: TextIO) -> in
         return 1
     print(f"{entry_id}: {result.status}, revision {result.revision}", file=out)
     if client.account.privacy()["features_available"].get("analytics_sync"):
-        client.insights.upload(entry_metrics(text, datetime.now(UTC)))
+        client.insights.upload(entry_metrics(text, datetime.now(UTC), entry_id))
     return 0
 
 
@@ -76,7 +82,7 @@ def entries(client: ReflectiveClient, args: argparse.Namespace, out: TextIO) -> 
         print(f"== {entry.id}  (revision {entry.revision}, {entry.updated_at})", file=out)
         print(entry.text, file=out)
         print(file=out)
-    print(f"{len(live)} entries", file=out)
+    print(_plural(len(live), "entry", "entries"), file=out)
     return 0
 
 
@@ -87,7 +93,7 @@ def conflicts(client: ReflectiveClient, args: argparse.Namespace, out: TextIO) -
         for label, version in (("local", conflict.local), ("remote", conflict.remote)):
             print(f"-- {label} (device {version.device_id}):", file=out)
             print(version.text if version.text is not None else "(deleted)", file=out)
-    print(f"{len(found)} open conflicts", file=out)
+    print(_plural(len(found), "open conflict"), file=out)
     return 0
 
 
@@ -124,7 +130,7 @@ def insights(client: ReflectiveClient, args: argparse.Namespace, out: TextIO) ->
     print(f"{label} by {args.bucket}:", file=out)
     for bucket in result.buckets:
         value = _number(bucket.values, args)
-        print(f"  {bucket.start[:10]}  {value:>10}  ({bucket.count} values)", file=out)
+        print(f"  {bucket.start[:10]}  {value:>10}  ({_plural(bucket.count, 'value')})", file=out)
     return 0
 
 
@@ -134,6 +140,10 @@ def _number(values: list[float] | None, args: argparse.Namespace) -> str:
     if args.operation == "sum" and args.metric == "word_count":
         return str(round(values[0]))  # a sum of counts is whole once CKKS noise is rounded
     return f"{values[0]:.3f}"
+
+
+def _plural(count: int, singular: str, plural: str | None = None) -> str:
+    return f"{count} {singular if count == 1 else plural or singular + 's'}"
 
 
 COMMANDS: dict[str, Command] = {
