@@ -1,0 +1,111 @@
+"""A real server for end-to-end tests: gunicorn with 2 workers on the test database.
+
+The test runs with ``transaction=True`` so that what it writes is committed and visible to
+the gunicorn workers, which connect to the very database pytest-django created.
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+import requests
+from django.conf import settings
+from django.db import connection
+
+PROJECT_DIR = Path(settings.BASE_DIR)
+STARTUP_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class RunningServer:
+    url: str
+    log_path: Path
+    database_url: str
+
+    def log_bytes(self) -> bytes:
+        return self.log_path.read_bytes()
+
+
+def database_url() -> str:
+    """The URL of the database this test runs on (pytest-django's ``test_<name>``)."""
+    db = connection.settings_dict
+    credentials = quote(db["USER"] or "", safe="")
+    if db.get("PASSWORD"):
+        credentials += ":" + quote(db["PASSWORD"], safe="")
+    host = db.get("HOST") or "127.0.0.1"
+    port = db.get("PORT") or "5432"
+    return f"postgres://{credentials}@{host}:{port}/{db['NAME']}"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _wait_until_healthy(url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited early:\n{log_path.read_text()[-4000:]}")
+        try:
+            if requests.get(f"{url}/api/health", timeout=2).status_code == 200:
+                return
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"gunicorn did not become healthy:\n{log_path.read_text()[-4000:]}")
+
+
+@pytest.fixture
+def gunicorn_server(transactional_db: None, tmp_path: Path) -> Iterator[RunningServer]:
+    if connection.vendor != "postgresql":
+        pytest.skip("the end-to-end server runs on PostgreSQL")
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    log_path = tmp_path / "gunicorn.log"
+    metrics_dir = tmp_path / "prometheus"
+    metrics_dir.mkdir()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "WEB_CONCURRENCY": "2",
+        "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
+        "DB_CONN_MAX_AGE": "0",  # no connection outlives a request: teardown can drop the DB
+        # The test database has no cache table (pytest's settings use locmem when migrating).
+        "CACHE_URL": "locmemcache://",
+        "PYTHONUNBUFFERED": "1",
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "reflective.wsgi:application",
+        "-c",
+        str(PROJECT_DIR / "gunicorn.conf.py"),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        "2",
+    ]
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            command, cwd=PROJECT_DIR, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+    try:
+        _wait_until_healthy(url, process, log_path)
+        yield RunningServer(url=url, log_path=log_path, database_url=database_url())
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
