@@ -125,7 +125,8 @@ def insights(client: ReflectiveClient, args: argparse.Namespace, out: TextIO) ->
     )
     label = f"{args.operation} of {args.metric}"
     if not args.bucket:
-        print(f"{label}: {_number(result.values, args)} over {result.count} values", file=out)
+        over = _plural(result.count, "value")
+        print(f"{label}: {_number(result.values, args)} over {over}", file=out)
         return 0
     print(f"{label} by {args.bucket}:", file=out)
     for bucket in result.buckets:

@@ -257,7 +257,11 @@ class Journal:
                 "final_iv": b64e(sealed.iv),
                 "final_tag": b64e(sealed.tag),
             }
-        return self.api.call("POST", f"/api/sync/conflicts/{conflict.id}/resolve", json=body)
+        result = self.api.call("POST", f"/api/sync/conflicts/{conflict.id}/resolve", json=body)
+        kept = {"local": conflict.local.text, "merged": merged_text}.get(choice)
+        if kept is not None:  # "remote" changes nothing; the others are a new revision
+            self._remember(conflict.entry_id, kept, int(result["revision"]), now_iso())
+        return result
 
 
 def open_text(key: bytes, entry_id: str, content: bytes, iv: bytes, tag: bytes | None) -> str:
