@@ -9,16 +9,18 @@ deserialization, one addition and one serialization, however many metrics change
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from itertools import groupby
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import tenseal as ts
+from django.utils.timezone import now
 
 from analytics.ckks import parameters_context
 from analytics.models import MetricRollup, MetricSeries
-from analytics.periods import COARSE_TO_FINE, Period, local_date, period_floor
-from analytics.storage import ciphertexts_by_id
+from analytics.periods import COARSE_TO_FINE, Level, Period, local_date, period_floor
+from analytics.storage import ciphertext_row_update, ciphertext_rows_insert, ciphertexts_by_id
 
 
 @dataclass(frozen=True)
@@ -63,68 +65,101 @@ def rollups_apply(*, series: MetricSeries, changes: Iterable[MetricChange]) -> N
     The caller holds the series row lock inside the transaction that stores the changes.
     """
     zone = ZoneInfo(series.rollup_timezone)
-    context = parameters_context(series.epoch.poly_modulus_degree)
-    open_periods: dict[str, tuple[Period, _Delta]] = {}
     ordered = sorted(changes, key=lambda change: change.timestamp)
+    writer = _RollupWriter(series, zone, {local_date(c.timestamp, zone) for c in ordered})
+    open_periods: dict[str, tuple[Period, _Delta]] = {}
     for day, day_changes in groupby(ordered, key=lambda change: local_date(change.timestamp, zone)):
         day_delta = _Delta()
         for change in day_changes:
-            day_delta.add_change(change, context)
+            day_delta.add_change(change, writer.context)
         for level in COARSE_TO_FINE:
             period = Period(level, period_floor(level, day))
             current = open_periods.get(level)
             if current is not None and current[0] != period:
-                _rollup_write(series, zone, context, *current)
+                writer.write(*current)
                 current = None
             if current is None:
                 current = open_periods[level] = (period, _Delta())
             current[1].add_delta(day_delta)
     for period, delta in open_periods.values():
-        _rollup_write(series, zone, context, period, delta)
+        writer.write(period, delta)
+    writer.flush()
 
 
-def _rollup_write(
-    series: MetricSeries, zone: ZoneInfo, context: ts.Context, period: Period, delta: _Delta
-) -> None:
-    existing = (
-        MetricRollup.objects.filter(series=series, level=period.level, period_start=period.start)
-        .only("id", "count")
-        .first()
-    )
-    if existing is None:
-        _rollup_create(series, zone, period, delta)
-        return
-    count = existing.count + delta.count
-    if count < 0:
-        raise RollupCorruptedError(f"negative count in rollup {existing.pk}")
-    if count == 0:
-        existing.delete()
-        return
-    if delta.vector is None:
-        return
-    _, blob = next(ciphertexts_by_id(MetricRollup, [existing.pk]))
-    total = ts.ckks_vector_from(context, blob) + delta.vector
-    merged = total.serialize()
-    MetricRollup.objects.filter(pk=existing.pk).update(
-        count=count, ciphertext=merged, size_bytes=len(merged)
-    )
+class _RollupWriter:
+    """Writes period deltas: merges into existing rollups, batches the new ones."""
 
+    BATCH = 32
 
-def _rollup_create(series: MetricSeries, zone: ZoneInfo, period: Period, delta: _Delta) -> None:
-    if delta.count == 0:
-        return
-    if delta.count < 0 or delta.vector is None:
-        raise RollupCorruptedError(f"removal from a missing {period.level} rollup")
-    blob = delta.lone_blob if delta.lone_blob is not None else delta.vector.serialize()
-    start, end = period.bounds(zone)
-    MetricRollup.objects.create(
-        user_id=series.user_id,
-        series=series,
-        level=period.level,
-        period_start=period.start,
-        start=start,
-        end=end,
-        count=delta.count,
-        ciphertext=blob,
-        size_bytes=len(blob),
-    )
+    def __init__(self, series: MetricSeries, zone: ZoneInfo, days: set[date]) -> None:
+        self.series = series
+        self.zone = zone
+        self.context = parameters_context(series.epoch.poly_modulus_degree)
+        self.pending: list[dict[str, Any]] = []
+        self.existing = self._existing(
+            {Period(lv, period_floor(lv, d)) for d in days for lv in Level}
+        )
+
+    def _existing(self, periods: set[Period]) -> dict[Period, tuple[int, int]]:
+        """(id, count) of the touched periods' rollups, read once up front."""
+        found: dict[Period, tuple[int, int]] = {}
+        for level in Level:
+            starts = [p.start for p in periods if p.level == level]
+            rows = MetricRollup.objects.filter(
+                series=self.series, level=level, period_start__in=starts
+            ).values_list("id", "period_start", "count")
+            found.update({Period(level, start): (pk, count) for pk, start, count in rows})
+        return found
+
+    def write(self, period: Period, delta: _Delta) -> None:
+        existing = self.existing.get(period)
+        if existing is None:
+            self._create(period, delta)
+        else:
+            self._merge(*existing, delta)
+
+    def _merge(self, pk: int, count: int, delta: _Delta) -> None:
+        count += delta.count
+        if count < 0:
+            raise RollupCorruptedError(f"negative count in rollup {pk}")
+        if count == 0:
+            MetricRollup.objects.filter(pk=pk).delete()
+            return
+        if delta.vector is None:
+            return
+        _, blob = next(ciphertexts_by_id(MetricRollup, [pk]))
+        merged = bytes((ts.ckks_vector_from(self.context, blob) + delta.vector).serialize())
+        ciphertext_row_update(
+            MetricRollup,
+            pk,
+            {"count": count, "ciphertext": merged, "size_bytes": len(merged), "updated_at": now()},
+        )
+
+    def _create(self, period: Period, delta: _Delta) -> None:
+        if delta.count == 0:
+            return
+        if delta.count < 0 or delta.vector is None:
+            raise RollupCorruptedError(f"removal from a missing {period.level} rollup")
+        # A period holding one new metric stores its bytes as uploaded: no serialization.
+        blob = delta.lone_blob if delta.lone_blob is not None else delta.vector.serialize()
+        start, end = period.bounds(self.zone)
+        self.pending.append(
+            {
+                "user_id": self.series.user_id,
+                "series_id": self.series.pk,
+                "level": period.level.value,
+                "period_start": period.start,
+                "start": start,
+                "end": end,
+                "count": delta.count,
+                "ciphertext": bytes(blob),
+                "size_bytes": len(blob),
+                "updated_at": now(),
+            }
+        )
+        if len(self.pending) >= self.BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        ciphertext_rows_insert(MetricRollup, self.pending)
+        self.pending = []

@@ -4,11 +4,13 @@ import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import connection, transaction
+from django.utils.timezone import now
 
 from accounts.locks import user_tier_lock
 from accounts.models import User
@@ -17,7 +19,7 @@ from analytics.formats import BlobRejectedError, ciphertext_load, public_context
 from analytics.messages import AnalyticsMessages as Msg
 from analytics.models import EncryptedMetric, MetricRollup, MetricSeries, PublicContext
 from analytics.rollups import MetricChange, rollups_apply
-from analytics.storage import ciphertexts_by_id
+from analytics.storage import ciphertext_rows_insert, ciphertexts_by_id
 from reflective.errors import ApiError
 
 SeriesKey = tuple[int, str]  # (epoch id, metric type)
@@ -273,22 +275,23 @@ def metrics_upload(*, user: User, metrics: list[MetricUpload]) -> MetricsStored:
             key = (epoch.pk, metric.metric_type)
             rows.append(_metric_row(user, series[key], metric))
             changes[key].append(MetricChange(metric.timestamp, metric.blob, +1))
-        EncryptedMetric.objects.bulk_create(rows)
+        ciphertext_rows_insert(EncryptedMetric, rows)
         for key, series_changes in changes.items():
             rollups_apply(series=series[key], changes=series_changes)
     replaced = sum(1 for key in changes for c in changes[key] if c.sign < 0)
     return MetricsStored(len(rows), replaced, sorted({epoch.key_id for epoch in epochs}))
 
 
-def _metric_row(user: User, series: MetricSeries, metric: MetricUpload) -> EncryptedMetric:
-    return EncryptedMetric(
-        user=user,
-        series=series,
-        timestamp=metric.timestamp,
-        log_id=metric.log_id,
-        ciphertext=metric.blob,
-        size_bytes=len(metric.blob),
-    )
+def _metric_row(user: User, series: MetricSeries, metric: MetricUpload) -> dict[str, Any]:
+    return {
+        "user_id": user.pk,
+        "series_id": series.pk,
+        "timestamp": metric.timestamp,
+        "log_id": metric.log_id,
+        "ciphertext": bytes(metric.blob),
+        "size_bytes": len(metric.blob),
+        "created_at": now(),
+    }
 
 
 def metrics_delete(*, user: User, log_ids: list[str], metric_type: str | None = None) -> int:

@@ -6,6 +6,7 @@ takes about 0.65 ms, which matters when a query sums hundreds of them.
 """
 
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 import psycopg
 from django.db import connection, models
@@ -27,13 +28,54 @@ def _chunk(model: type[models.Model], wanted: list[int]) -> Iterator[tuple[int, 
         for pk, blob in rows:
             yield pk, bytes(blob)
         return
-    connection.ensure_connection()
     table = model._meta.db_table
-    raw = connection.connection
-    assert raw is not None
     # Django's own cursors bind client-side, which cannot return binary rows.
-    with psycopg.Cursor(raw) as cursor:
+    with psycopg.Cursor(_raw_connection()) as cursor:
         sql = f"SELECT id, ciphertext FROM {table} WHERE id = ANY(%s)"
         cursor.execute(sql, [wanted], binary=True)
         for pk, blob in cursor:
             yield pk, bytes(blob)
+
+
+def _raw_connection() -> psycopg.Connection[Any]:
+    connection.ensure_connection()
+    raw = connection.connection
+    assert isinstance(raw, psycopg.Connection)
+    return raw
+
+
+def _column(model: type[models.Model], name: str) -> str:
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.Field)
+    return connection.ops.quote_name(field.column)
+
+
+def ciphertext_rows_insert(model: type[models.Model], rows: list[dict[str, Any]]) -> None:
+    """Insert rows carrying ciphertext, sending the bytes as binary parameters.
+
+    Django binds parameters client-side, which escapes 331 KB of bytes into the SQL text;
+    server-side binding sends them as they are, several times faster.
+    """
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        model._default_manager.bulk_create([model(**row) for row in rows])
+        return
+    names = list(rows[0])
+    columns = ", ".join(_column(model, name) for name in names)
+    placeholders = ", ".join(["%s"] * len(names))
+    sql = f"INSERT INTO {model._meta.db_table} ({columns}) VALUES ({placeholders})"
+    with psycopg.Cursor(_raw_connection()) as cursor:
+        cursor.executemany(sql, [tuple(row[name] for name in names) for row in rows])
+
+
+def ciphertext_row_update(model: type[models.Model], pk: int, values: dict[str, Any]) -> None:
+    """Update one row's ciphertext (and other columns) with binary parameters."""
+    if connection.vendor != "postgresql":
+        model._default_manager.filter(pk=pk).update(**values)
+        return
+    names = list(values)
+    assignments = ", ".join(f"{_column(model, name)} = %s" for name in names)
+    sql = f"UPDATE {model._meta.db_table} SET {assignments} WHERE id = %s"
+    with psycopg.Cursor(_raw_connection()) as cursor:
+        cursor.execute(sql, [*(values[name] for name in names), pk])
