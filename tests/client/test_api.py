@@ -14,7 +14,7 @@ from reflective_client.api import ApiSession, ServerError
 class ScriptedServer:
     """Answers each request with the next (status, body) of a script; records the paths."""
 
-    def __init__(self, script: list[tuple[int, dict]]) -> None:
+    def __init__(self, script: list[tuple[int, dict[str, object]]]) -> None:
         self.script = list(script)
         self.seen: list[tuple[str, str, str | None]] = []
         owner = self
