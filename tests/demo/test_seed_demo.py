@@ -5,7 +5,7 @@ import re
 import stat
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from accounts.demo import DEMO_DAYS, DEMO_USERS, demo_journal
@@ -60,3 +60,12 @@ def test_seeding_again_adds_nothing(tmp_path):
     report = seed(tmp_path)
     assert "already seeded" in report
     assert (EncryptedEntry.objects.count(), EntryConflict.objects.count()) == counts
+
+
+@pytest.mark.filterwarnings("ignore:Overriding setting DATABASES")
+def test_reset_is_refused_on_a_remote_database(settings):
+    # Django reads DATABASES once per connection; only the refusal check sees this copy.
+    remote = {**settings.DATABASES["default"], "HOST": "db.internal.example"}
+    settings.DATABASES = {**settings.DATABASES, "default": remote}
+    with pytest.raises(CommandError, match="non-local database"):
+        call_command("seed_demo", "--reset", "--with-data", stdout=io.StringIO())

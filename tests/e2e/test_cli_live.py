@@ -8,7 +8,7 @@ import pytest
 from reflective_client import keyfile
 from reflective_client.cli import main
 
-pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.slow, pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
 
 EMAIL = "cli-user@example.com"
 
