@@ -11,12 +11,13 @@ devices of that user (threads, one HTTP session each):
 Entries are real AES-256-GCM ciphertexts of ~2 KiB texts. Prints entries/s and per-request
 p50/p99 latencies. Usage (from the repository root):
 
-    .venv/bin/python bench/sync_bench.py [--port 8765] [--database reflective_sync_bench]
+    .venv/bin/python bench/sync_bench.py [--port N] [--database reflective_sync_bench]
 """
 
 import argparse
 import base64
 import os
+import socket
 import statistics
 import subprocess
 import sys
@@ -84,12 +85,22 @@ def database_prepare(base_url: str, name: str) -> str:
     return url
 
 
+def port_free(port: int) -> int:
+    """``port``, or any free one for 0; refuses a port something already listens on."""
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            raise SystemExit(f"port {port} is in use; pick another with --port") from None
+        return int(probe.getsockname()[1])
+
+
 def server_start(database_url: str, port: int, log_path: Path) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
         "DEBUG": "true",
-        "LOG_LEVEL": "WARNING",
+        "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
         "THROTTLE_REGISTER_IP": "1000/hour",
         "THROTTLE_LOGIN_IP": "1000/min",
         "THROTTLE_LOGIN_ACCOUNT": "1000/min",
@@ -106,9 +117,9 @@ def server_start(database_url: str, port: int, log_path: Path) -> subprocess.Pop
     base = f"http://127.0.0.1:{port}"
     for _ in range(120):
         try:
-            if requests.get(f"{base}/api/health", timeout=1).status_code == 200:
+            if requests.get(f"{base}/api/health", timeout=5).status_code == 200:
                 return server
-        except requests.ConnectionError:
+        except requests.RequestException:
             pass
         if server.poll() is not None:
             raise SystemExit(f"gunicorn exited; see {log_path}")
@@ -257,7 +268,7 @@ def run(base: str, token: str, singles: int, batches: int) -> list[Result]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--port", type=int, default=0, help="0: any free port")
     parser.add_argument("--database", default="reflective_sync_bench")
     parser.add_argument(
         "--postgres", default=os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
@@ -267,9 +278,10 @@ def main() -> None:
     parser.add_argument("--log", default=str(Path(tempfile.gettempdir()) / "sync_bench.log"))
     args = parser.parse_args()
 
+    port = port_free(args.port)
     database_url = database_prepare(args.postgres, args.database)
-    server = server_start(database_url, args.port, Path(args.log))
-    base = f"http://127.0.0.1:{args.port}"
+    server = server_start(database_url, port, Path(args.log))
+    base = f"http://127.0.0.1:{port}"
     try:
         token = account_create(base, database_url)
         results = run(base, token, args.singles, args.batches)

@@ -6,6 +6,7 @@ for the OpenAPI schema, and a test keeps the two in step.
 """
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
@@ -241,10 +242,17 @@ def feed_entry_json(row: Mapping[str, Any]) -> dict[str, Any]:
         **{name: b64encode(row[name]) for name in CIPHERTEXT_FIELDS},
         "content_sha256": row["content_sha256"] or None,
         "device_id": row["device_id"] or None,
-        "created_at": row["created_at"],
-        "updated_at": row["updated_at"],
-        "stored_at": row["stored_at"],
+        "created_at": iso_time(row["created_at"]),
+        "updated_at": iso_time(row["updated_at"]),
+        "stored_at": iso_time(row["stored_at"]),
     }
+
+
+def iso_time(moment: datetime | None) -> str | None:
+    """ISO-8601 in UTC with 'Z', formatted here rather than in the JSON encoder's fallback."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def push_result_json(result: PushResult) -> dict[str, Any]:

@@ -1,9 +1,9 @@
 """Writes of encrypted entries: push (compare-and-swap), delete, resolve, wipe, purge, prune.
 
 Every write runs in one transaction that share-locks the user's tier (``user_tier_lock``)
-and then locks the user's sync row (``feed_lock``). That row lock serializes all of one
-user's sync writes: what a write read cannot change before it commits, first uploads of
-the same id cannot race, and feed positions commit in order.
+and then locks the user's sync row (``feed_seq_next`` or ``feed_lock``). That row lock
+serializes all of one user's sync writes: what a write read cannot change before it
+commits, first uploads of the same id cannot race, and feed positions commit in order.
 """
 
 import hashlib
@@ -26,7 +26,7 @@ from accounts.locks import user_tier_lock
 from accounts.models import User
 from accounts.tiers import PrivacyTier, tier_allows
 from journal_sync.errors import SyncMessages, conflict_not_found, entry_not_found
-from journal_sync.feed import FeedPosition, feed_advance, feed_lock
+from journal_sync.feed import feed_advance, feed_lock, feed_seq_next
 from journal_sync.models import (
     EncryptedEntry,
     EntryConflict,
@@ -124,11 +124,26 @@ def _decide(head: EncryptedEntry | None, write: EntryWrite) -> PushStatus:
     return PushStatus.STORED if write.base_revision == head.revision else PushStatus.CONFLICT
 
 
-def _lock_for_write(user: User, device_ids: Iterable[str], *, tier: str) -> FeedPosition:
+def _lock_for_write(user: User, device_ids: Iterable[str], *, tier: str) -> int:
+    """Take the tier and feed locks; return the last position before this write.
+
+    One position is reserved at once (the lock and the increment are one statement), as
+    almost every write stores exactly one version; ``_feed_settle`` corrects the count.
+    """
     user_tier_lock(user=user, required_tier=tier)
     for device_id in sorted({device_id for device_id in device_ids if device_id}):
         device_seen(user=user, device_id=device_id)
-    return feed_lock(user=user)
+    return feed_seq_next(user=user) - 1
+
+
+def _feed_settle(user: User, *, before: int, used_up_to: int) -> None:
+    """Make the counter say ``used_up_to`` when the write did not use exactly one position.
+
+    Positions are invisible until commit and the lock is still held, so handing back an
+    unused one (a no-op or a conflict) leaves no hole for any reader.
+    """
+    if used_up_to != before + 1:
+        feed_advance(user=user, last_seq=used_up_to)
 
 
 def _heads(user: User, client_ids: Iterable[str]) -> dict[str, EncryptedEntry]:
@@ -227,18 +242,17 @@ def entries_push(*, user: User, writes: Sequence[EntryWrite]) -> list[PushResult
     the pushing device's open conflict. A repeated id in the same batch is rejected.
     """
     with transaction.atomic():
-        position = _lock_for_write(
+        before = _lock_for_write(
             user, (write.device_id for write in writes), tier=PrivacyTier.FULL_SYNC
         )
         now = timezone.now()
-        plan = _PushPlan(user, now, position.last_seq, _heads(user, (w.client_id for w in writes)))
+        plan = _PushPlan(user, now, before, _heads(user, (w.client_id for w in writes)))
         seen: set[str] = set()
         for write in writes:
             plan.add(write, duplicate=write.client_id in seen)
             seen.add(write.client_id)
         results = plan.apply()
-        if plan.seq != position.last_seq:
-            feed_advance(user=user, last_seq=plan.seq)
+        _feed_settle(user, before=before, used_up_to=plan.seq)
     return results
 
 
@@ -252,7 +266,7 @@ def entry_delete(
     Deleting a tombstone again changes nothing.
     """
     with transaction.atomic():
-        position = _lock_for_write(user, [device_id or ""], tier=PrivacyTier.FULL_SYNC)
+        before = _lock_for_write(user, [device_id or ""], tier=PrivacyTier.FULL_SYNC)
         heads = _heads(user, [client_id])
         head = heads.get(client_id)
         if head is None:
@@ -263,11 +277,10 @@ def entry_delete(
             base_revision=head.revision if base_revision is None else base_revision,
             content=None,
         )
-        plan = _PushPlan(user, timezone.now(), position.last_seq, heads)
+        plan = _PushPlan(user, timezone.now(), before, heads)
         plan.add(write, duplicate=False)
         result = plan.apply()[0]
-        if plan.seq != position.last_seq:
-            feed_advance(user=user, last_seq=plan.seq)
+        _feed_settle(user, before=before, used_up_to=plan.seq)
     return result
 
 
@@ -409,7 +422,7 @@ def conflict_resolve(
     keeps the server's version and only closes the conflict. A conflict closes once.
     """
     with transaction.atomic():
-        position = _lock_for_write(user, [device_id or ""], tier=PrivacyTier.FULL_SYNC)
+        before = _lock_for_write(user, [device_id or ""], tier=PrivacyTier.FULL_SYNC)
         conflict = EntryConflict.objects.filter(user=user, pk=conflict_id).first()
         if conflict is None:
             raise conflict_not_found()
@@ -419,6 +432,7 @@ def conflict_resolve(
         now = timezone.now()
         if chosen == Resolution.REMOTE:
             _conflict_close(conflict, chosen, device_id, entry.revision, now)
+            _feed_settle(user, before=before, used_up_to=before)
             return ResolveResult(conflict.pk, entry.client_id, chosen, entry.revision, entry.seq)
         if entry.revision != conflict.remote_revision:
             raise ApiError(
@@ -433,12 +447,11 @@ def conflict_resolve(
             base_revision=entry.revision,
             content=final if chosen == Resolution.MERGED else _local_content(conflict),
         )
-        seq = position.last_seq + 1
+        seq = before + 1
         _history_archive([entry.pk])
         _entry_update(entry, write, seq, now)
         _history_trim([(entry.pk, entry.revision + 1)])
         _conflict_close(conflict, chosen, device_id, entry.revision + 1, now)
-        feed_advance(user=user, last_seq=seq)
     return ResolveResult(conflict.pk, entry.client_id, chosen, entry.revision + 1, seq)
 
 

@@ -151,17 +151,31 @@ def test_a_new_embedding_for_the_same_content_is_a_new_revision(laptop: APIClien
     assert response.json()["revision"] == 2
 
 
-# auth, tier lock, device, sync row lock, entry heads, insert, feed advance; an update
-# also archives the replaced version, and past SYNC_REVISIONS_KEPT trims the oldest
+# auth, tier lock, device, sync row lock with the position, entry heads, insert; an
+# update also archives the replaced version, and past SYNC_REVISIONS_KEPT trims the oldest
 # kept one. The test's own transaction adds two savepoints.
-# (A user's very first write also creates their sync row: two more queries, once.)
-@pytest.mark.parametrize(("earlier_versions", "queries"), [(0, 9), (1, 10), (5, 10), (25, 11)])
+@pytest.mark.parametrize(("earlier_versions", "queries"), [(0, 8), (1, 9), (5, 9), (25, 10)])
 def test_pushing_one_entry_is_a_constant_number_of_queries(
     laptop: APIClient, django_assert_num_queries: object, earlier_versions: int, queries: int
 ) -> None:
-    push(laptop, payload("another-entry", "creates the sync row"))
+    push(laptop, payload("another-entry", "an earlier write"))
     for revision in range(earlier_versions):
         push(laptop, payload("entry-1", f"version {revision}", base=revision))
     body = payload("entry-1", "next", base=earlier_versions)
     with django_assert_num_queries(queries):  # type: ignore[operator]
         assert push(laptop, body).status_code == 201
+
+
+def test_a_first_write_creates_the_sync_row_without_extra_queries(
+    laptop: APIClient, django_assert_num_queries: object
+) -> None:
+    with django_assert_num_queries(8):  # type: ignore[operator]
+        assert push(laptop, payload("entry-1", "first")).status_code == 201
+
+
+def test_a_no_op_push_takes_no_feed_position(laptop: APIClient, alice: User) -> None:
+    body = payload("entry-1", "first")
+    push(laptop, body)
+    push(laptop, body)
+    push(laptop, payload("entry-1", "stale", base=0, device="phone"))
+    assert push(laptop, payload("entry-2", "second")).json()["seq"] == 2
