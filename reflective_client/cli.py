@@ -24,6 +24,7 @@ from reflective_client import commands, keyfile
 from reflective_client.account import TIERS
 from reflective_client.api import DEFAULT_SERVER_URL, ServerError
 from reflective_client.client import ReflectiveClient
+from reflective_client.crypto import DecryptionError
 from reflective_client.keyfile import KeyFileError, KeyMaterial
 
 
@@ -82,6 +83,11 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
     except ServerError as error:
         print(f"error: {error.status} {error.code}: {error.detail}", file=sys.stderr)
         return 1
+    except DecryptionError:
+        print(
+            f"error: data on the server does not decrypt with the key file {path}", file=sys.stderr
+        )
+        return 2
     except requests.ConnectionError:
         print(f"error: cannot reach the server at {args.server}", file=sys.stderr)
         return 1
@@ -101,6 +107,10 @@ def _create_keys(args: argparse.Namespace, path: Path, out: TextIO) -> int:
     if args.command == "register" and args.tier != "local_only":
         client.account.set_tier(args.tier)
         print(f"tier: {args.tier}", file=out)
+    if args.command == "keygen" and client.account.privacy()["current_tier"] != "local_only":
+        # A new key epoch: later metrics are under the new key; older ones stay unreadable.
+        client.insights.rekey(client.insights.keys)
+        print("uploaded the new public CKKS context (a new key epoch)", file=out)
     return 0
 
 

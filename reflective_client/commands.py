@@ -9,6 +9,7 @@ from typing import TextIO
 
 from reflective_client.analytics import entry_metrics
 from reflective_client.client import ReflectiveClient
+from reflective_client.crypto import DecryptionError
 
 Command = Callable[[ReflectiveClient, argparse.Namespace, TextIO], int]
 
@@ -35,14 +36,17 @@ def status(client: ReflectiveClient, args: argparse.Namespace, out: TextIO) -> i
         where = "ANOTHER key (metrics under it cannot be decrypted here)"
     print(f"analytics key: {where}", file=out)
     if tier == "full_sync":
-        client.journal.pull()
         state = client.journal.server_state()
-        in_step = state["digest"] == client.journal.digest()
         print(
-            f"entries on server: {state['entry_count']} ({state['bytes_stored']} bytes); "
-            f"this device has {'everything' if in_step else 'a different set'}",
-            file=out,
+            f"entries on server: {state['entry_count']} ({state['bytes_stored']} bytes)", file=out
         )
+        try:
+            client.journal.pull()
+        except DecryptionError:
+            print("entries: NOT readable with this key file", file=out)
+            return 0
+        in_step = state["digest"] == client.journal.digest()
+        print(f"this device has {'everything' if in_step else 'a different set'}", file=out)
     return 0
 
 

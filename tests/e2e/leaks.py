@@ -7,7 +7,7 @@ searched by a few windows, since any stored copy would contain each of them.
 
 import base64
 import subprocess
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from django.contrib import admin
@@ -88,10 +88,3 @@ def admin_pages(client: Client) -> Iterator[AdminPage]:
 def _get(client: Client, url: str) -> AdminPage:
     response = client.get(url)
     return AdminPage(url=url, status=response.status_code, html=response.content)
-
-
-def scan_all(scanner: LeakScanner, sources: Iterable[tuple[str, bytes]]) -> list[str]:
-    leaks: list[str] = []
-    for where, haystack in sources:
-        leaks.extend(scanner.leaks_in(where, haystack))
-    return leaks

@@ -41,6 +41,12 @@ def test_register_write_read_edit_and_downgrade(run, tmp_path, monkeypatch):
     assert "this device has everything" in run("status")
     assert "sum of word_count: 4 over 1 value\n" in run("insights")  # the edit replaced it
 
+    path.rename(tmp_path / "lost-keys.json")
+    monkeypatch.setenv("REFLECTIVE_PASSWORD", "a long enough cli password")
+    assert "a new key epoch" in run("keygen")
+    assert "analytics key: this key file's" in run("status")
+    run("entries", expect=2)  # written under the lost key: unreadable, and said so
+
     downgraded = run("tier", "local_only")
     assert "deleted_entries: 1" in downgraded
     run("entries", expect=1)
