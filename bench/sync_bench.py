@@ -12,6 +12,10 @@ Entries are real AES-256-GCM ciphertexts of ~2 KiB texts. Prints entries/s and p
 p50/p99 latencies. Usage (from the repository root):
 
     .venv/bin/python bench/sync_bench.py [--port N] [--database reflective_sync_bench]
+
+The server runs with DEBUG on unless BENCH_DEBUG=false (then also set SECRET_KEY,
+ALLOWED_HOSTS and SECURE_SSL_REDIRECT=false, as for any production start);
+BENCH_LOG_LEVEL=INFO keeps its one-line-per-request log (in the --log file).
 """
 
 import argparse
@@ -99,7 +103,7 @@ def server_start(database_url: str, port: int, log_path: Path) -> subprocess.Pop
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
-        "DEBUG": "true",
+        "DEBUG": os.environ.get("BENCH_DEBUG", "true"),
         "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
         "THROTTLE_REGISTER_IP": "1000/hour",
         "THROTTLE_LOGIN_IP": "1000/min",
