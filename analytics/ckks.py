@@ -1,9 +1,14 @@
 """CKKS parameter sets the server accepts, and one cached keyless context per set."""
 
+import os
+import struct
+import tempfile
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 import tenseal as ts
+import tenseal.sealapi as sealapi
 
 DEFAULT_POLY_MODULUS_DEGREE = 8192
 PARAMETER_SETS: dict[int, list[int]] = {
@@ -44,24 +49,39 @@ def allowed_parameter_sets() -> list[ParameterSet]:
 def parameters_context(poly_modulus_degree: int) -> ts.Context:
     """A context holding only the encryption parameters: enough to load and add ciphertexts.
 
-    Built once per process and parameter set. Keys generated while building it are dropped
-    by serializing without them, so the server never holds any key material. Never call
-    ``serialize()`` on it: TenSEAL crashes serializing a context without a public key.
+    Built once per process and parameter set, from the parameters alone: no key is ever
+    generated, so the server holds no key material and spends no memory on key generation.
+    Never call ``serialize()`` on it: TenSEAL crashes serializing a context without keys.
     """
-    with_keys = ts.context(
-        ts.SCHEME_TYPE.CKKS,
-        poly_modulus_degree,
-        coeff_mod_bit_sizes=PARAMETER_SETS[poly_modulus_degree],
-    )
-    keyless = with_keys.serialize(
-        save_public_key=False,
-        save_secret_key=False,
-        save_galois_keys=False,
-        save_relin_keys=False,
-    )
-    context = ts.context_from(keyless)
+    context = ts.context_from(_keyless_context_bytes(poly_modulus_degree))
     context.global_scale = 2 ** SCALE_BITS[poly_modulus_degree]
     return context
+
+
+def _keyless_context_bytes(poly_modulus_degree: int) -> bytes:
+    """A TenSEALContextProto with the SEAL encryption parameters and no keys.
+
+    Field 1 holds SEAL's serialized EncryptionParameters; field 2 a public part with only
+    TenSEAL's default flags (auto relinearize, rescale, mod switch) and an unset scale.
+    """
+    parameters = sealapi.EncryptionParameters(sealapi.SCHEME_TYPE.CKKS)
+    parameters.set_poly_modulus_degree(poly_modulus_degree)
+    parameters.set_coeff_modulus(
+        sealapi.CoeffModulus.Create(poly_modulus_degree, PARAMETER_SETS[poly_modulus_degree])
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "parameters")
+        parameters.save(path)  # the binding only writes to files
+        encoded = Path(path).read_bytes()
+    public = b"\x10\x07\x19" + struct.pack("<d", -1.0)
+    return _field(1, encoded) + _field(2, public)
+
+
+def _field(number: int, payload: bytes) -> bytes:
+    """A length-delimited protobuf field (payloads here stay far below 2^14 bytes)."""
+    length = len(payload)
+    varint = bytes([length]) if length < 0x80 else bytes([length & 0x7F | 0x80, length >> 7])
+    return bytes([number << 3 | 2]) + varint + payload
 
 
 @cache

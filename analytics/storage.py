@@ -66,7 +66,8 @@ def ciphertext_rows_insert(model: type[models.Model], rows: list[dict[str, Any]]
     placeholders = ", ".join(["%s"] * len(names))
     sql = f"INSERT INTO {model._meta.db_table} ({columns}) VALUES ({placeholders})"
     with psycopg.Cursor(_raw_connection()) as cursor:
-        cursor.executemany(sql, [tuple(row[name] for name in names) for row in rows])
+        for row in rows:
+            cursor.execute(sql, tuple(row[name] for name in names))
 
 
 def ciphertext_row_update(model: type[models.Model], pk: int, values: dict[str, Any]) -> None:

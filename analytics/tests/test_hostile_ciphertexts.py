@@ -86,7 +86,7 @@ def test_each_crafted_blob_is_a_422_naming_its_index(keyed_alice, api_alice, key
         ("!!! not base64 !!!", "invalid_base64"),
         ("QUJ", "invalid_base64"),
         (base64.b64encode(b"\0" * (8 * 1024 * 1024)).decode(), "ciphertext_too_large"),
-        (12345, "invalid_base64"),
+        (12345, "invalid_metric"),
         (None, "invalid_metric"),
     ],
     ids=["bad base64", "bad padding", "8 MiB", "a number", "null"],
