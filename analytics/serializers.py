@@ -4,6 +4,8 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from analytics.aggregation import Operation
@@ -40,6 +42,7 @@ def _key_id_field(**kwargs: Any) -> serializers.RegexField:
     )
 
 
+@extend_schema_field(OpenApiTypes.BYTE)
 class Base64TextField(serializers.Field):  # type: ignore[type-arg]
     """A string handed on as is: decoding checks its alphabet and size later, with a 422.
 
