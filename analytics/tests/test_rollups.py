@@ -186,3 +186,29 @@ def test_deleting_every_metric_of_a_period_removes_its_rollups(keyed_alice, keys
     metrics_delete(user=keyed_alice, log_ids=["e1"])
 
     assert not MetricRollup.objects.filter(user=keyed_alice).exists()
+
+
+@pytest.mark.django_db
+def test_a_rebuild_in_a_new_zone_equals_the_incremental_rollups_of_that_zone(keyed_alice, keys):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    rng = random.Random(5)
+    truth = {}
+    batch = []
+    for n in range(30):
+        when, value = _random_time(rng), rng.uniform(-10, 10)
+        batch.append(MetricUpload("word_count", keys.encrypt([value]), when, f"e{n}"))
+        truth[f"e{n}"] = (when, value)
+    metrics_upload(user=keyed_alice, metrics=batch)
+    keyed_alice.timezone = "Asia/Kathmandu"
+    keyed_alice.save()
+    out = StringIO()
+
+    call_command("analytics_rollups_rebuild", email="alice@example.com", stdout=out)
+
+    assert "alice@example.com: 30 metrics" in out.getvalue()
+    _assert_rollups_match(keyed_alice, keys, truth)
+    day = MetricRollup.objects.filter(user=keyed_alice, level="day").first()
+    assert day.start.astimezone(ZoneInfo("Asia/Kathmandu")).time().isoformat() == "00:00:00"
