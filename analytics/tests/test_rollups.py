@@ -210,5 +210,5 @@ def test_a_rebuild_in_a_new_zone_equals_the_incremental_rollups_of_that_zone(key
 
     assert "alice@example.com: 30 metrics" in out.getvalue()
     _assert_rollups_match(keyed_alice, keys, truth)
-    day = MetricRollup.objects.filter(user=keyed_alice, level="day").first()
+    day = MetricRollup.objects.filter(user=keyed_alice, level="day")[0]
     assert day.start.astimezone(ZoneInfo("Asia/Kathmandu")).time().isoformat() == "00:00:00"
