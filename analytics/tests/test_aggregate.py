@@ -1,3 +1,4 @@
+import base64
 import random
 
 import pytest
@@ -268,3 +269,20 @@ def test_another_users_key_id_finds_nothing(keyed_alice, api_alice, bob, keys, o
 
 def test_anonymous_aggregation_is_401(anon):
     assert aggregate(anon).status_code == 401
+
+
+@pytest.mark.parametrize("count", [3, 40])
+def test_aggregate_queries_do_not_grow_with_the_data(
+    keyed_alice, api_alice, keys, count, django_assert_max_num_queries
+):
+    blob = keys.encrypt([1.0])
+    item = {**metric_item(keys, [1.0], "2024-01-01T00:00:00Z")}
+    item["encrypted_value"] = base64.b64encode(blob).decode()
+    stamps = [f"2024-{1 + n % 3:02d}-{1 + n % 27:02d}T{n % 24:02d}:00:00Z" for n in range(count)]
+    upload(api_alice, [{**item, "timestamp": ts} for ts in stamps])
+
+    # Ciphertexts are read through a binary cursor that these counts do not see.
+    with django_assert_max_num_queries(8):
+        response = aggregate(api_alice, bucket="month", timezone="UTC")
+
+    assert response.json()["count"] == count
