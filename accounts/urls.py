@@ -1,3 +1,46 @@
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from accounts import views
+
+urlpatterns = [
+    path("auth/register", views.AuthViewSet.as_view({"post": "register"}), name="register"),
+    path("auth/token", views.AuthViewSet.as_view({"post": "token"}), name="token"),
+    path("auth/token/refresh", views.AuthViewSet.as_view({"post": "refresh"}), name="refresh"),
+    path("auth/logout", views.AuthViewSet.as_view({"post": "logout"}), name="logout"),
+    path("auth/password", views.PasswordViewSet.as_view({"post": "create"}), name="password"),
+    path(
+        "users/me",
+        views.MeViewSet.as_view(
+            {"get": "retrieve", "patch": "partial_update", "put": "update", "delete": "destroy"}
+        ),
+        name="me",
+    ),
+    path(
+        "users/me/preferences",
+        views.PreferencesViewSet.as_view({"get": "retrieve", "put": "update", "patch": "update"}),
+        name="preferences",
+    ),
+    path("users/me/stats", views.StatsViewSet.as_view({"get": "retrieve"}), name="stats"),
+    path(
+        "users/me/privacy",
+        views.PrivacyViewSet.as_view({"get": "retrieve", "put": "update"}),
+        name="privacy",
+    ),
+    path(
+        "users/me/privacy/history",
+        views.PrivacyViewSet.as_view({"get": "history"}),
+        name="privacy-history",
+    ),
+    path(
+        "users/me/privacy/revoke",
+        views.PrivacyViewSet.as_view({"delete": "revoke"}),
+        name="privacy-revoke",
+    ),
+    path("users/me/devices", views.DeviceViewSet.as_view({"get": "list"}), name="devices"),
+    path(
+        "users/me/devices/<str:device_id>",
+        views.DeviceViewSet.as_view({"delete": "destroy"}),
+        name="device",
+    ),
+    path("users/me/export", views.ExportViewSet.as_view({"get": "retrieve"}), name="export"),
+]

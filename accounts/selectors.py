@@ -1,0 +1,57 @@
+"""Account reads: stats, consent history, devices and the streaming export."""
+
+import json
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from django.db.models import Max
+from django.db.models.query import QuerySet
+from django.utils import timezone
+
+from accounts.models import ConsentRecord, Device, User
+from accounts.serializers import ConsentRecordSerializer, DeviceSerializer, UserSerializer
+from reflective.lib.user_data import user_data
+
+EXPORT_FORMAT = "reflective-export/1"
+
+
+def devices_of(*, user: User) -> QuerySet[Device]:
+    return Device.objects.filter(user=user)
+
+
+def consent_history(*, user: User) -> QuerySet[ConsentRecord]:
+    return ConsentRecord.objects.filter(user=user)
+
+
+def user_stats(*, user: User) -> dict[str, Any]:
+    """What the server honestly knows: counts, sizes and times, never content."""
+    devices = devices_of(user=user).aggregate(last=Max("last_seen_at"))
+    return {
+        "privacy_tier": user.privacy_tier,
+        "devices": devices_of(user=user).count(),
+        "last_sync_at": devices["last"],
+        **user_data.stats(user),
+    }
+
+
+def _json_array(rows: Iterable[Any]) -> Iterator[str]:
+    yield "["
+    for index, row in enumerate(rows):
+        yield ("," if index else "") + json.dumps(row, default=str)
+    yield "]"
+
+
+def export_chunks(*, user: User) -> Iterator[str]:
+    """The whole account as one JSON document, produced piece by piece (never all in memory)."""
+    header = {"format": EXPORT_FORMAT, "exported_at": timezone.now().isoformat()}
+    yield json.dumps(header)[:-1]
+    yield ',"user":' + json.dumps(UserSerializer(user).data, default=str)
+    sections: list[tuple[str, Iterable[Any]]] = [
+        ("consent_history", (ConsentRecordSerializer(r).data for r in consent_history(user=user))),
+        ("devices", (DeviceSerializer(d).data for d in devices_of(user=user))),
+        *user_data.export_sections(user),
+    ]
+    for name, rows in sections:
+        yield f",{json.dumps(name)}:"
+        yield from _json_array(rows)
+    yield "}"

@@ -1,0 +1,205 @@
+"""Thin views: parse with a serializer, call one service or selector, shape the answer."""
+
+from typing import Any
+
+from django.http import StreamingHttpResponse
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status, viewsets
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts import privacy, selectors, services
+from accounts.devices import device_forget
+from accounts.models import User
+from accounts.serializers import (
+    ConsentRecordSerializer,
+    DeviceSerializer,
+    PasswordChangeSerializer,
+    PasswordConfirmSerializer,
+    PreferencesOutSerializer,
+    PreferencesSerializer,
+    PrivacyChangeResultSerializer,
+    PrivacyChangeSerializer,
+    PrivacyRevokeResultSerializer,
+    PrivacyStateSerializer,
+    ProfileUpdateSerializer,
+    PurgeCountsSerializer,
+    RefreshTokenSerializer,
+    RegisterSerializer,
+    TokenPairSerializer,
+    TokenRequestSerializer,
+    UserSerializer,
+)
+from accounts.throttles import LoginAccountThrottle, LoginIPThrottle, RegisterIPThrottle
+from accounts.tokens import session_end, session_refresh
+
+
+def _valid(serializer_class: Any, request: Request, **kwargs: Any) -> dict[str, Any]:
+    serializer = serializer_class(data=request.data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+def _me(request: Request) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+class AuthViewSet(viewsets.ViewSet):
+    permission_classes = [AllowAny]
+    authentication_classes: list[Any] = []
+
+    def get_throttles(self) -> list[Any]:
+        if self.action == "register":
+            return [RegisterIPThrottle()]
+        if self.action == "token":
+            return [LoginIPThrottle(), LoginAccountThrottle()]
+        return []
+
+    @extend_schema(request=RegisterSerializer, responses={201: UserSerializer})
+    def register(self, request: Request) -> Response:
+        user = services.user_register(**_valid(RegisterSerializer, request))
+        return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=TokenRequestSerializer,
+        responses={200: TokenPairSerializer},
+        description="JSON or form body; `username` is accepted as an alias of `email`.",
+    )
+    def token(self, request: Request) -> Response:
+        credentials = _valid(TokenRequestSerializer, request)
+        return Response(services.user_login(request=request._request, **credentials))
+
+    @extend_schema(request=RefreshTokenSerializer, responses={200: TokenPairSerializer})
+    def refresh(self, request: Request) -> Response:
+        return Response(session_refresh(**_valid(RefreshTokenSerializer, request)))
+
+    @extend_schema(request=RefreshTokenSerializer, responses={204: None})
+    def logout(self, request: Request) -> Response:
+        session_end(**_valid(RefreshTokenSerializer, request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PasswordViewSet(viewsets.ViewSet):
+    @extend_schema(
+        request=PasswordChangeSerializer,
+        responses={200: TokenPairSerializer},
+        description="Revokes every session of the account and returns a fresh token pair.",
+    )
+    def create(self, request: Request) -> Response:
+        data = _valid(PasswordChangeSerializer, request)
+        return Response(services.user_password_change(user=_me(request), **data))
+
+
+class MeViewSet(viewsets.ViewSet):
+    @extend_schema(responses=UserSerializer)
+    def retrieve(self, request: Request) -> Response:
+        return Response(UserSerializer(_me(request)).data)
+
+    @extend_schema(
+        request=ProfileUpdateSerializer,
+        responses=UserSerializer,
+        description="Partial update. privacy_tier and password are ignored here.",
+    )
+    def partial_update(self, request: Request) -> Response:
+        changes = _valid(ProfileUpdateSerializer, request)
+        user = services.user_profile_update(user=_me(request), **changes)
+        return Response(UserSerializer(user).data)
+
+    update = partial_update
+
+    @extend_schema(request=PasswordConfirmSerializer, responses=PurgeCountsSerializer)
+    def destroy(self, request: Request) -> Response:
+        data = _valid(PasswordConfirmSerializer, request)
+        deleted = services.user_delete(user=_me(request), **data)
+        return Response({"deleted": True, **deleted})
+
+
+class PreferencesViewSet(viewsets.ViewSet):
+    @extend_schema(responses=PreferencesOutSerializer)
+    def retrieve(self, request: Request) -> Response:
+        return Response(PreferencesOutSerializer(_me(request)).data)
+
+    @extend_schema(request=PreferencesSerializer, responses=PreferencesOutSerializer)
+    def update(self, request: Request) -> Response:
+        changes = _valid(PreferencesSerializer, request)
+        user = services.user_preferences_update(user=_me(request), **changes)
+        return Response(PreferencesOutSerializer(user).data)
+
+
+class StatsViewSet(viewsets.ViewSet):
+    @extend_schema(responses=OpenApiResponse(description="Counts, sizes and times only."))
+    def retrieve(self, request: Request) -> Response:
+        return Response(selectors.user_stats(user=_me(request)))
+
+
+class PrivacyViewSet(viewsets.ViewSet):
+    @extend_schema(responses=PrivacyStateSerializer)
+    def retrieve(self, request: Request) -> Response:
+        return Response(privacy.privacy_state(user=_me(request)))
+
+    @extend_schema(
+        request=PrivacyChangeSerializer,
+        responses=PrivacyChangeResultSerializer,
+        description=(
+            "Upgrade (needs consent_timestamp; analytics_sync and full_sync need he_public_key "
+            "unless a key epoch exists) or downgrade (deletes what the new tier forbids, in one "
+            "transaction, and reports deleted_<kind> counts)."
+        ),
+    )
+    def update(self, request: Request) -> Response:
+        data = _valid(PrivacyChangeSerializer, request)
+        change = privacy.privacy_change(
+            user=_me(request),
+            tier=data["privacy_tier"],
+            consent_timestamp=data.get("consent_timestamp"),
+            he_public_key=data.get("he_public_key"),
+        )
+        state = privacy.privacy_state(user=change.user)
+        return Response({**state, "previous_tier": change.previous_tier, **change.deleted})
+
+    @extend_schema(responses=PrivacyRevokeResultSerializer)
+    def revoke(self, request: Request) -> Response:
+        change = privacy.privacy_revoke(user=_me(request))
+        state = privacy.privacy_state(user=change.user)
+        return Response(
+            {
+                "message": privacy.PrivacyMessages.REVOKED,
+                "new_tier": change.user.privacy_tier,
+                **state,
+                "previous_tier": change.previous_tier,
+                **change.deleted,
+            }
+        )
+
+    @extend_schema(responses=ConsentRecordSerializer(many=True))
+    def history(self, request: Request) -> Response:
+        records = selectors.consent_history(user=_me(request))
+        return Response({"history": ConsentRecordSerializer(records, many=True).data})
+
+
+class DeviceViewSet(viewsets.ViewSet):
+    @extend_schema(responses=DeviceSerializer(many=True))
+    def list(self, request: Request) -> Response:
+        devices = selectors.devices_of(user=_me(request))
+        return Response({"devices": DeviceSerializer(devices, many=True).data})
+
+    @extend_schema(responses={204: None})
+    def destroy(self, request: Request, device_id: str) -> Response:
+        device_forget(user=_me(request), device_id=device_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ExportViewSet(viewsets.ViewSet):
+    @extend_schema(
+        responses=OpenApiResponse(description="Every stored row of the account, as one JSON."),
+    )
+    def retrieve(self, request: Request) -> StreamingHttpResponse:
+        response = StreamingHttpResponse(
+            selectors.export_chunks(user=_me(request)), content_type="application/json"
+        )
+        response["Content-Disposition"] = 'attachment; filename="reflective-export.json"'
+        response["Cache-Control"] = "no-store"
+        return response

@@ -1,0 +1,79 @@
+import pytest
+from django.db import connection
+from django.test import override_settings
+from rest_framework.test import APIClient
+
+from reflective.errors import Messages
+
+
+def test_malformed_json_is_a_400_with_the_error_shape(api_alice: APIClient) -> None:
+    response = api_alice.generic(
+        "PATCH", "/api/users/me", "{not json", content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert response.json() == {"code": "malformed_body", "detail": Messages.MALFORMED_BODY}
+
+
+def test_wrong_content_type_is_a_415(api_alice: APIClient) -> None:
+    response = api_alice.generic("PATCH", "/api/users/me", "hello", content_type="text/plain")
+    assert response.status_code == 415
+    assert response.json()["code"] == "unsupported_media_type"
+
+
+def test_wrong_json_type_is_a_400_with_fields(api_alice: APIClient) -> None:
+    response = api_alice.put("/api/users/me/preferences", ["a", "list"], format="json")
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
+
+
+@override_settings(REQUEST_BODY_MAX_BYTES=1024)
+def test_an_oversized_body_is_a_413_before_parsing(api_alice: APIClient) -> None:
+    body = '{"display_name": "' + "x" * 2000 + '"}'
+    response = api_alice.generic("PATCH", "/api/users/me", body, content_type="application/json")
+    assert response.status_code == 413
+    assert response.json()["code"] == "body_too_large"
+
+
+def test_a_wrong_method_is_a_json_405(api_alice: APIClient) -> None:
+    response = api_alice.post("/api/users/me", {}, format="json")
+    assert response.status_code == 405
+    assert response.json()["code"] == "method_not_allowed"
+
+
+def test_garbage_bearer_token_is_a_401(anon: APIClient, db: None) -> None:
+    anon.credentials(HTTP_AUTHORIZATION="Bearer not.a.jwt")
+    response = anon.get("/api/users/me")
+    assert response.status_code == 401
+    assert response.json()["code"] == "not_authenticated"
+
+
+def test_unexpected_errors_are_a_generic_500(
+    api_alice: APIClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from accounts import selectors
+
+    def explode(**kwargs: object) -> None:
+        raise RuntimeError("secret internal detail")
+
+    monkeypatch.setattr(selectors, "user_stats", explode)
+    response = api_alice.get("/api/users/me/stats")
+    assert response.status_code == 500
+    assert response.json() == {"code": "server_error", "detail": Messages.SERVER_ERROR}
+    assert b"secret internal detail" not in response.content
+
+
+@pytest.mark.django_db(transaction=True)
+def test_readiness_reports_an_unreachable_database_as_503(anon: APIClient) -> None:
+    original = dict(connection.settings_dict)
+    connection.close()
+    if connection.vendor == "postgresql":
+        connection.settings_dict["PORT"] = "1"
+    else:
+        connection.settings_dict["NAME"] = "/nonexistent/dir/db.sqlite3"
+    try:
+        response = anon.get("/api/health/ready")
+    finally:
+        connection.close()
+        connection.settings_dict.update(original)
+    assert response.status_code == 503
+    assert response.json()["checks"] == {"database": False, "tenseal": True}
