@@ -4,12 +4,14 @@ import base64
 import hashlib
 import hmac
 import os
+import threading
 import unicodedata
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from django.db import connection
 
 from accounts.models import User
 from tags.models import Tag
@@ -62,3 +64,27 @@ def make_tag() -> Callable[..., Tag]:
         return tag_create(user=user, **sealed_name(name), **fields).tag
 
     return make
+
+
+def in_thread(work: Callable[[], Any], results: list[Any]) -> threading.Thread:
+    """A thread that records ``work``'s result or exception and closes its DB connection."""
+
+    def run() -> None:
+        try:
+            results.append(work())
+        except Exception as error:  # noqa: BLE001 - the test asserts on whatever happened
+            results.append(error)
+        finally:
+            connection.close()
+
+    return threading.Thread(target=run)
+
+
+def lock_waiters() -> int:
+    """How many sessions of this database are waiting on a row lock right now."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        return int(cursor.fetchone()[0])

@@ -7,37 +7,16 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
 from accounts.models import User
 from conftest import client_for
 from journal_sync.feed import feed_cursor
 from tags.models import Tag
 from tags.services import tag_create, tag_touch
-from tags.tests.conftest import name_payload, sealed_name
+from tags.tests.conftest import in_thread, lock_waiters, name_payload, sealed_name
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres_only]
-
-
-def _thread(work: Callable[[], Any], results: list[Any]) -> threading.Thread:
-    def run() -> None:
-        try:
-            results.append(work())
-        except Exception as error:  # noqa: BLE001 - the test asserts on whatever happened
-            results.append(error)
-        finally:
-            connection.close()
-
-    return threading.Thread(target=run)
-
-
-def _lock_waiters() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-        )
-        return int(cursor.fetchone()[0])
 
 
 def _until(condition: Callable[[], bool], seconds: float = 10) -> bool:
@@ -67,10 +46,10 @@ def test_a_later_write_cannot_commit_before_an_earlier_position(alice: User) -> 
         holding.wait(timeout=10)
         return tag_touch(user=alice, tag_id=second.pk)
 
-    threads = [_thread(touch_and_hold, results), _thread(touch_later, results)]
+    threads = [in_thread(touch_and_hold, results), in_thread(touch_later, results)]
     for thread in threads:
         thread.start()
-    later_waited = _until(lambda: _lock_waiters() > 0)
+    later_waited = _until(lambda: lock_waiters() > 0)
     seen_meanwhile = reader.get(f"/api/tags?cursor={cursor}").json()["tags"]
     release.set()
     for thread in threads:
@@ -113,9 +92,9 @@ def test_a_device_pulling_during_concurrent_writes_ends_with_every_change(alice:
             if finished and not body["has_more"]:
                 return int(cursor)
 
-    writers = [_thread(functools.partial(write, d), outcomes) for d in range(devices)]
+    writers = [in_thread(functools.partial(write, d), outcomes) for d in range(devices)]
     reader_result: list[Any] = []
-    reader = _thread(pull, reader_result)
+    reader = in_thread(pull, reader_result)
     for thread in [*writers, reader]:
         thread.start()
     for thread in writers:

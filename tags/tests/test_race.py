@@ -3,41 +3,19 @@
 import functools
 import threading
 import time
-from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 from rest_framework.test import APIClient
 
 from accounts.models import User
 from conftest import client_for
 from tags.models import Tag
 from tags.services import tag_create
-from tags.tests.conftest import name_payload, sealed_name
+from tags.tests.conftest import in_thread, lock_waiters, name_payload, sealed_name
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres_only]
-
-
-def _in_thread(work: Callable[[], Any], results: list[Any]) -> threading.Thread:
-    def run() -> None:
-        try:
-            results.append(work())
-        except Exception as error:  # noqa: BLE001 - the test asserts on whatever happened
-            results.append(error)
-        finally:
-            connection.close()
-
-    return threading.Thread(target=run)
-
-
-def _waiting_on_a_lock() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-        )
-        return int(cursor.fetchone()[0])
 
 
 def test_create_racing_an_uncommitted_create_gets_the_winners_tag(alice: User) -> None:
@@ -58,13 +36,13 @@ def test_create_racing_an_uncommitted_create_gets_the_winners_tag(alice: User) -
         inserted.wait(timeout=10)
         return client.post("/api/tags", name_payload("morning pages"), format="json")
 
-    threads = [_in_thread(create_and_hold, first), _in_thread(create_over_http, second)]
+    threads = [in_thread(create_and_hold, first), in_thread(create_over_http, second)]
     for thread in threads:
         thread.start()
     deadline = time.monotonic() + 10
-    while _waiting_on_a_lock() == 0 and time.monotonic() < deadline:
+    while lock_waiters() == 0 and time.monotonic() < deadline:
         time.sleep(0.02)
-    blocked = _waiting_on_a_lock() > 0
+    blocked = lock_waiters() > 0
     release.set()
     for thread in threads:
         thread.join(timeout=20)
@@ -88,7 +66,7 @@ def test_simultaneous_creates_of_one_name_make_one_tag(alice: User) -> None:
         start.wait(timeout=10)
         return client.post("/api/tags", name_payload("Dreams"), format="json")
 
-    threads = [_in_thread(functools.partial(create, client), responses) for client in clients]
+    threads = [in_thread(functools.partial(create, client), responses) for client in clients]
     for thread in threads:
         thread.start()
     for thread in threads:
