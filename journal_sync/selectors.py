@@ -69,7 +69,12 @@ def changes_since(
     rows = EncryptedEntry.objects.filter(user=user, seq__gt=after)
     if exclude_device_id:
         rows = rows.exclude(device_id=exclude_device_id)
-    return _page(rows, after_seq=after, last_seq=position.last_seq, limit=limit)
+    page = _page(rows, after_seq=after, last_seq=position.last_seq, limit=limit)
+    # A prune that committed after the position read may have removed a tombstone this
+    # page would have carried: the watermark is checked again once the rows are read.
+    if after and after < (pruned_seq := feed_position(user=user).pruned_seq):
+        raise resync_required(cursor_seq=after, oldest_seq=pruned_seq)
+    return page
 
 
 def changes_since_time(

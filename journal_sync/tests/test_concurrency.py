@@ -4,16 +4,19 @@ import base64
 import threading
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.db import connection, transaction
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import User
 from conftest import client_for
 from journal_sync.cursor import cursor_decode
-from journal_sync.models import EntryConflict
+from journal_sync.models import EncryptedEntry, EntryConflict
+from journal_sync.services import sync_prune
 from journal_sync.tests.conftest import payload, push, unseal, write
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
@@ -226,3 +229,28 @@ def test_concurrent_edits_never_lose_a_write(alice: User) -> None:
     for number in range(len(devices)):
         for edit in range(edits_per_device):
             assert f"+{number}.{edit}" in text
+
+
+def test_a_prune_between_the_watermark_read_and_the_page_read_still_answers_410(
+    alice: User,
+) -> None:
+    """The pull reads the feed position, then the rows; a prune may commit in between."""
+    laptop, phone = client_for(alice), client_for(alice)
+    write(alice, "entry-1", "text")
+    stale_cursor = phone.get("/api/sync/backups").json()["next_cursor"]
+    laptop.delete("/api/sync/backup/entry-1")
+    EncryptedEntry.objects.filter(user=alice).update(stored_at=timezone.now() - timedelta(days=100))
+    pruned: list[dict[str, int]] = []
+
+    def prune_after_the_position_read(execute: Any, sql: str, *args: Any) -> Any:
+        result = execute(sql, *args)
+        if not pruned and "pruned_seq" in sql and "FOR UPDATE" not in sql:
+            errors = _run([lambda: pruned.append(sync_prune(now=timezone.now()))])
+            assert not errors, errors
+        return result
+
+    with connection.execute_wrapper(prune_after_the_position_read):
+        response = phone.get("/api/sync/backups", {"cursor": stale_cursor})
+    assert pruned == [{"pruned_tombstones": 1, "pruned_revisions": 1, "pruned_conflicts": 0}]
+    assert response.status_code == 410, response.json()
+    assert response.json()["code"] == "resync_required"
