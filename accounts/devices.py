@@ -1,7 +1,9 @@
 """Devices a user's clients report (random per-install ids, no identity)."""
 
 import re
+from functools import cache
 
+from django.db import connection
 from django.utils import timezone
 
 from accounts.models import Device, User
@@ -25,12 +27,25 @@ def device_id_validate(device_id: str) -> str:
 
 
 def device_seen(*, user: User, device_id: str) -> None:
-    """Record that ``device_id`` just talked to the server: one upsert query."""
-    Device.objects.bulk_create(
-        [Device(user=user, device_id=device_id, last_seen_at=timezone.now())],
-        update_conflicts=True,
-        unique_fields=["user", "device_id"],
-        update_fields=["last_seen_at"],
+    """Record that ``device_id`` just talked to the server: one upsert statement.
+
+    Every synced write and pull runs it, so the statement is written once rather than
+    compiled by the ORM per request.
+    """
+    now = timezone.now()
+    user_key = User._meta.pk.get_db_prep_value(user.pk, connection)
+    seen_at = Device._meta.get_field("last_seen_at").get_db_prep_save(now, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(_device_upsert_sql(), [user_key, device_id, seen_at, seen_at])
+
+
+@cache
+def _device_upsert_sql() -> str:
+    table = connection.ops.quote_name(Device._meta.db_table)
+    return (
+        f"INSERT INTO {table} (user_id, device_id, first_seen_at, last_seen_at) "
+        "VALUES (%s, %s, %s, %s) ON CONFLICT (user_id, device_id) "
+        "DO UPDATE SET last_seen_at = EXCLUDED.last_seen_at"
     )
 
 
