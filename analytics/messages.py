@@ -11,7 +11,14 @@ class AnalyticsMessages:
         "the secret key must never leave your device."
     )
     GALOIS_KEYS_PRESENT = "The context includes Galois keys; sums never need them."
-    INVALID_PUBLIC_KEY = "Not a serialized TenSEAL CKKS public context."
+    INVALID_PUBLIC_KEY = (
+        "Not a TenSEAL CKKS public context (serialized with save_secret_key=False) "
+        "nor a SEAL CKKS PublicKey (PublicKey.save())."
+    )
+    SEAL_PRIVATE_KEY = (
+        "This is a SEAL SecretKey. Upload the PublicKey (KeyGenerator.createPublicKey().save()); "
+        "the secret key must never leave your device."
+    )
     INVALID_PUBLIC_KEY_BASE64 = "he_public_key is not valid base64."
     NOT_CKKS = "The context is not a CKKS context."
     NO_PUBLIC_KEY = "The context has no public key."
@@ -23,7 +30,8 @@ class AnalyticsMessages:
 
     INVALID_BASE64 = "encrypted_value is not valid base64."
     CIPHERTEXT_TOO_LARGE = "The ciphertext is larger than {limit} bytes."
-    INVALID_CIPHERTEXT = "Not a serialized TenSEAL CKKS vector: {reason}."
+    INVALID_CIPHERTEXT = "Not a valid CKKS ciphertext for this key epoch: {reason}."
+    FORMAT_MISMATCH = "it is a {got} ciphertext, and this key epoch uses the {expected} format"
     WRONG_PARAMETERS = "The ciphertext was not made with the key epoch's CKKS parameters."
     WRONG_SCALE = "The ciphertext's scale must be 2^{bits}."
     VECTOR_SIZE_MISMATCH = (

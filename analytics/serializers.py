@@ -9,9 +9,10 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from analytics.aggregation import Operation
-from analytics.formats import BlobRejectedError, ciphertext_decode
+from analytics.formats import ciphertext_decode
 from analytics.messages import AnalyticsMessages as Msg
 from analytics.periods import BUCKET_LEVELS
+from analytics.rejections import BlobRejectedError
 from analytics.services import MetricUpload
 from reflective.errors import ApiError
 from reflective.lib.fields import AwareDateTimeField, StrictSerializer, validate_timezone_name
