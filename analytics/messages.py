@@ -49,3 +49,27 @@ class AnalyticsMessages:
         "answer. Narrow time_range, or use a coarser bucket."
     )
     TIMESTAMP_OUT_OF_RANGE = "timestamp must fall between the years {first} and {last}."
+
+
+class AnalyticsSchemaTexts:
+    """Descriptions of the two ciphertext formats in the OpenAPI schema."""
+
+    PUBLIC_KEY = (
+        "Base64 of the public key, in either format, detected from the bytes: a TenSEAL CKKS "
+        "context serialized with save_secret_key=False (Python clients), or a raw SEAL "
+        "PublicKey.save() (node-seal, native SEAL; any compression mode). Parameters must be "
+        "one of GET /api/encryption/context's sets. A secret key is refused "
+        "(422 secret_key_present) and never stored."
+    )
+    CIPHERTEXT = (
+        "Base64 of one CKKS ciphertext in the key epoch's format: a serialized TenSEAL "
+        "CKKSVector, or a raw SEAL Ciphertext.save() of a fresh public-key encryption "
+        "(any compression mode)."
+    )
+    RESULT = (
+        "Base64 of the encrypted result, in the key epoch's format: a TenSEAL CKKSVector "
+        "(ts.ckks_vector_from), or a SEAL Ciphertext stamped with the client's SEAL version "
+        "that node-seal's Ciphertext.load(context, base64) accepts. Null for count."
+    )
+    FORMAT = "tenseal (TenSEAL context) or seal (raw SEAL PublicKey)."
+    SEAL_VERSION = "major.minor of the SEAL that wrote a raw SEAL key; empty for TenSEAL."

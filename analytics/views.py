@@ -67,7 +67,8 @@ class PublicContextViewSet(viewsets.ViewSet):
     @extend_schema(
         request=PublicContextUploadSerializer,
         responses=KeyEpochSerializer,
-        summary="Re-key: upload a new public CKKS context; it becomes the current key epoch.",
+        summary="Re-key: upload a new public key (TenSEAL context or SEAL PublicKey); it becomes "
+        "the current key epoch.",
     )
     def update(self, request: Request) -> Response:
         text = _valid(PublicContextUploadSerializer, request.data)["he_public_key"]
