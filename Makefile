@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint typecheck pytest install migrate seed clean
+.PHONY: run test lint typecheck pytest install node-deps migrate seed clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,7 +37,11 @@ lint: install
 typecheck: install
 	$(BIN)/mypy .
 
-pytest: install
+# The node-seal client test (tests/node) needs its npm package; skipped without node.
+node-deps:
+	@if command -v node >/dev/null 2>&1; then npm ci --prefix tests/node --no-audit --no-fund; fi
+
+pytest: install node-deps
 	$(BIN)/pytest
 
 test: lint typecheck pytest

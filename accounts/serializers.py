@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from accounts.models import ConsentRecord, Device, User
 from accounts.tiers import PrivacyTier
+from analytics.messages import AnalyticsSchemaTexts as Texts
 from reflective.lib.fields import (
     AwareDateTimeField,
     Base64BytesField,
@@ -157,7 +158,9 @@ class PrivacyChangeSerializer(StrictSerializer):
     privacy_tier = serializers.ChoiceField(choices=PrivacyTier.choices)
     consent_timestamp = AwareDateTimeField(required=False, allow_null=True)
     # Size and content are checked by the analytics app (422 with a precise code).
-    he_public_key = Base64BytesField(required=False, allow_null=True, min_bytes=1)
+    he_public_key = Base64BytesField(
+        required=False, allow_null=True, min_bytes=1, help_text=Texts.PUBLIC_KEY
+    )
 
 
 class PrivacyStateSerializer(serializers.Serializer[Any]):

@@ -16,12 +16,11 @@ from functools import reduce
 from operator import or_
 from zoneinfo import ZoneInfo
 
-import tenseal as ts
 from django.db import connection, transaction
 from django.db.models import Max, Min, Q
 
 from accounts.models import User
-from analytics.ckks import parameters_context
+from analytics.formats import EncryptedVector
 from analytics.messages import AnalyticsMessages as Msg
 from analytics.models import EncryptedMetric, MetricRollup, MetricSeries, PublicContext
 from analytics.periods import (
@@ -208,22 +207,22 @@ def _attach_raw(series: MetricSeries, raw: list[tuple[datetime, datetime, Bucket
 
 def _sum_pass(
     series: MetricSeries, buckets: list[Bucket]
-) -> tuple[list[ts.CKKSVector | None], int]:
+) -> tuple[list[EncryptedVector | None], int]:
     """Sum each bucket's ciphertexts; returns the sums and how many ciphertexts were read."""
-    context = parameters_context(series.epoch.poly_modulus_degree)
-    sums: list[ts.CKKSVector | None] = [None] * len(buckets)
+    codec = series.epoch.codec()
+    sums: list[EncryptedVector | None] = [None] * len(buckets)
     read = 0
     for model, attribute in ((MetricRollup, "rollup_ids"), (EncryptedMetric, "metric_ids")):
         owner = {pk: i for i, bucket in enumerate(buckets) for pk in getattr(bucket, attribute)}
         for pk, blob in ciphertexts_by_id(model, owner):
-            vector = ts.ckks_vector_from(context, blob)
+            vector = codec.vector_from(blob)
             current = sums[owner[pk]]
             sums[owner[pk]] = vector if current is None else current + vector
             read += 1
     return sums, read
 
 
-def _finish(vector: ts.CKKSVector, count: int, operation: Operation) -> bytes:
+def _finish(vector: EncryptedVector, count: int, operation: Operation) -> bytes:
     # Scaling by 1/count is approximate at small parameter sets; callers also get count.
     result = vector * (1.0 / count) if operation == Operation.AVERAGE else vector
     return bytes(result.serialize())
@@ -233,7 +232,7 @@ def _sum_buckets(
     series: MetricSeries, buckets: list[Bucket], operation: Operation, *, with_total: bool
 ) -> tuple[bytes | None, int]:
     """Fill each bucket's encrypted_result; returns the overall result and ciphertexts read."""
-    total: ts.CKKSVector | None = None
+    total: EncryptedVector | None = None
     read = 0
     for first in range(0, len(buckets), BUCKETS_PER_PASS):
         chunk = buckets[first : first + BUCKETS_PER_PASS]

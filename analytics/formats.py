@@ -1,49 +1,70 @@
-"""Recognize and validate uploaded keys and ciphertexts, before and after TenSEAL parses them.
+"""Recognize and validate uploaded keys and ciphertexts, before and after a library parses them.
 
 Everything a client uploads is untrusted input for a C++ library that can crash the worker
 on crafted blobs, so every check that can be made on the raw bytes is made first, and the
-objects TenSEAL returns are checked again. Each format (``tenseal`` today) has its own small
-functions behind ``public_context_inspect`` and ``ciphertext_load``, so another serialization
-(raw SEAL from node-seal clients) slots in by adding a detector branch and two functions.
+objects the library returns are checked again. Two formats are first-class: TenSEAL's
+protobuf serialization (Python clients) and raw SEAL objects as ``PublicKey.save()`` and
+``Ciphertext.save()`` write them (node-seal and native clients; see ``sealraw``). The format
+is detected from the bytes, recorded on the key epoch, and every ciphertext of the epoch,
+including the server's sums, uses it.
 """
 
 import base64
 import binascii
 import struct
 from dataclasses import dataclass
+from typing import Any, Protocol, Self
 
 import tenseal as ts
 from django.db import models
 
-from analytics import ckks
+from analytics import ckks, sealraw, sealwire
 from analytics.messages import AnalyticsMessages as Msg
 from analytics.protowire import FIXED64, LENGTH_DELIMITED, VARINT, WireError, read_fields
 from analytics.protowire import read_packed_varints as packed
-
-# SEAL's serialization header: magic, header size, version major/minor, compression, size.
-SEAL_HEADER = struct.Struct("<HBBBBHQ")
-SEAL_MAGIC = 0xA15E
-SEAL_VERSION_MAJOR = 4
-SEAL_COMPRESSION_MODES = frozenset({0, 1, 2})  # none, zlib, zstd
+from analytics.rejections import BlobRejectedError, invalid_ciphertext
 
 
 class KeyFormat(models.TextChoices):
     TENSEAL = "tenseal", "TenSEAL context"
+    SEAL = "seal", "SEAL PublicKey"
 
 
-class BlobRejectedError(ValueError):
-    """An uploaded key or ciphertext is refused; ``code`` and ``detail`` go to the client."""
+class EncryptedVector(Protocol):
+    """What sums need of a loaded ciphertext, whichever library holds it."""
 
-    def __init__(self, code: str, detail: str) -> None:
-        super().__init__(detail)
-        self.code = code
-        self.detail = detail
+    def __add__(self, other: Self) -> Self: ...
+    def __neg__(self) -> Self: ...
+    def __mul__(self, factor: float) -> Self: ...
+    def size(self) -> int: ...
+    def serialize(self) -> Any: ...
 
 
 @dataclass(frozen=True)
 class PublicContextInfo:
     format: str
     poly_modulus_degree: int
+    seal_version: str = ""
+
+
+@dataclass(frozen=True)
+class Codec:
+    """How a key epoch's ciphertexts are serialized: its format, parameter set and version."""
+
+    key_format: str
+    poly_modulus_degree: int
+    seal_version: str = ""
+
+    def vector_from(self, blob: bytes) -> EncryptedVector:
+        """A stored ciphertext of this epoch (validated when stored), ready to add."""
+        if self.key_format == KeyFormat.SEAL:
+            return sealraw.stored_vector(
+                blob, poly_modulus_degree=self.poly_modulus_degree, seal_version=self.seal_version
+            )
+        vector: EncryptedVector = ts.ckks_vector_from(
+            ckks.parameters_context(self.poly_modulus_degree), blob
+        )
+        return vector
 
 
 # --- shared byte-level checks --------------------------------------------------------
@@ -74,25 +95,16 @@ def _expect_wire(blob: bytes, allowed: dict[int, int], code: str, detail: str) -
 
 def seal_object_ok(blob: bytes) -> bool:
     """A SEAL-serialized object: valid header whose size field is exactly the blob length."""
-    if len(blob) < SEAL_HEADER.size:
-        return False
-    magic, header_size, major, _minor, compression, reserved, size = SEAL_HEADER.unpack_from(blob)
-    return (
-        magic == SEAL_MAGIC
-        and header_size == SEAL_HEADER.size
-        and major == SEAL_VERSION_MAJOR
-        and compression in SEAL_COMPRESSION_MODES
-        and reserved == 0
-        and size == len(blob)
-    )
+    return sealwire.header_read(blob) is not None
 
 
 # --- public contexts -------------------------------------------------------------------
 
 
-def detect_key_format(key_bytes: bytes) -> str:
-    """Which serialization a public key upload uses (only TenSEAL contexts so far)."""
-    return KeyFormat.TENSEAL
+def detect_format(blob: bytes) -> str:
+    """Which serialization an upload uses: SEAL objects start with SEAL's magic, TenSEAL
+    protobufs with a field tag (never 0x5E)."""
+    return KeyFormat.SEAL if sealwire.is_seal_object(blob) else KeyFormat.TENSEAL
 
 
 def public_context_inspect(key_bytes: bytes, *, max_bytes: int) -> PublicContextInfo:
@@ -105,10 +117,10 @@ def public_context_inspect(key_bytes: bytes, *, max_bytes: int) -> PublicContext
         raise BlobRejectedError(
             "public_key_too_large", Msg.PUBLIC_KEY_TOO_LARGE.format(limit=max_bytes)
         )
-    key_format = detect_key_format(key_bytes)
-    if key_format == KeyFormat.TENSEAL:
-        return PublicContextInfo(key_format, _tenseal_context_degree(key_bytes))
-    raise BlobRejectedError("invalid_public_key", Msg.INVALID_PUBLIC_KEY)
+    if detect_format(key_bytes) == KeyFormat.SEAL:
+        degree, version = sealraw.public_key_inspect(key_bytes)
+        return PublicContextInfo(KeyFormat.SEAL, degree, version)
+    return PublicContextInfo(KeyFormat.TENSEAL, _tenseal_context_degree(key_bytes))
 
 
 # TenSEALContextProto: 1 encryption_parameters, 2 public_context, 3 private_context,
@@ -197,8 +209,7 @@ def ciphertext_decode(text: str, *, max_bytes: int) -> bytes:
     return blob
 
 
-def _invalid(reason: str) -> BlobRejectedError:
-    return BlobRejectedError("invalid_ciphertext", Msg.INVALID_CIPHERTEXT.format(reason=reason))
+_invalid = invalid_ciphertext
 
 
 # CKKSVectorProto: 1 sizes (packed uint32), 2 ciphertexts, 3 scale.
@@ -248,17 +259,26 @@ def _declared_scale_check(values: list[bytes | int], params: ckks.ParameterSet) 
         raise BlobRejectedError("wrong_scale", Msg.WRONG_SCALE.format(bits=params.scale_bits))
 
 
-def ciphertext_load(
-    blob: bytes, *, key_format: str, poly_modulus_degree: int, vector_size: int | None
-) -> ts.CKKSVector:
+def ciphertext_load(blob: bytes, *, codec: Codec, vector_size: int | None) -> EncryptedVector:
     """Load one uploaded ciphertext with the cached keyless context of its parameter set.
 
     ``vector_size`` is the size earlier values of the metric type packed (None for the first).
     Raises ``BlobRejectedError`` for anything that is not exactly one fresh CKKS ciphertext at
-    the epoch's parameters and scale.
+    the epoch's parameters and scale, in the epoch's format.
     """
-    if key_format != KeyFormat.TENSEAL:
-        raise _invalid("unknown format")
+    uploaded = detect_format(blob)
+    if uploaded != codec.key_format:
+        raise _invalid(Msg.FORMAT_MISMATCH.format(got=uploaded, expected=codec.key_format))
+    if codec.key_format == KeyFormat.SEAL:
+        return sealraw.ciphertext_load(
+            blob, poly_modulus_degree=codec.poly_modulus_degree, seal_version=codec.seal_version
+        )
+    return _tenseal_vector_load(blob, codec.poly_modulus_degree, vector_size)
+
+
+def _tenseal_vector_load(
+    blob: bytes, poly_modulus_degree: int, vector_size: int | None
+) -> EncryptedVector:
     params = ckks.parameter_set(poly_modulus_degree)
     size = tenseal_vector_structure(blob, params=params)
     if vector_size is not None and size != vector_size:
@@ -270,7 +290,8 @@ def ciphertext_load(
     except Exception:  # noqa: BLE001 - TenSEAL raises assorted types for bad input
         raise _invalid("TenSEAL could not load it") from None
     _loaded_vector_check(vector, params, size)
-    return vector
+    loaded: EncryptedVector = vector
+    return loaded
 
 
 def _loaded_vector_check(vector: ts.CKKSVector, params: ckks.ParameterSet, size: int) -> None:

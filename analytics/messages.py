@@ -11,7 +11,14 @@ class AnalyticsMessages:
         "the secret key must never leave your device."
     )
     GALOIS_KEYS_PRESENT = "The context includes Galois keys; sums never need them."
-    INVALID_PUBLIC_KEY = "Not a serialized TenSEAL CKKS public context."
+    INVALID_PUBLIC_KEY = (
+        "Not a TenSEAL CKKS public context (serialized with save_secret_key=False) "
+        "nor a SEAL CKKS PublicKey (PublicKey.save())."
+    )
+    SEAL_PRIVATE_KEY = (
+        "This is a SEAL SecretKey. Upload the PublicKey (KeyGenerator.createPublicKey().save()); "
+        "the secret key must never leave your device."
+    )
     INVALID_PUBLIC_KEY_BASE64 = "he_public_key is not valid base64."
     NOT_CKKS = "The context is not a CKKS context."
     NO_PUBLIC_KEY = "The context has no public key."
@@ -23,7 +30,8 @@ class AnalyticsMessages:
 
     INVALID_BASE64 = "encrypted_value is not valid base64."
     CIPHERTEXT_TOO_LARGE = "The ciphertext is larger than {limit} bytes."
-    INVALID_CIPHERTEXT = "Not a serialized TenSEAL CKKS vector: {reason}."
+    INVALID_CIPHERTEXT = "Not a valid CKKS ciphertext for this key epoch: {reason}."
+    FORMAT_MISMATCH = "it is a {got} ciphertext, and this key epoch uses the {expected} format"
     WRONG_PARAMETERS = "The ciphertext was not made with the key epoch's CKKS parameters."
     WRONG_SCALE = "The ciphertext's scale must be 2^{bits}."
     VECTOR_SIZE_MISMATCH = (
@@ -41,3 +49,27 @@ class AnalyticsMessages:
         "answer. Narrow time_range, or use a coarser bucket."
     )
     TIMESTAMP_OUT_OF_RANGE = "timestamp must fall between the years {first} and {last}."
+
+
+class AnalyticsSchemaTexts:
+    """Descriptions of the two ciphertext formats in the OpenAPI schema."""
+
+    PUBLIC_KEY = (
+        "Base64 of the public key, in either format, detected from the bytes: a TenSEAL CKKS "
+        "context serialized with save_secret_key=False (Python clients), or a raw SEAL "
+        "PublicKey.save() (node-seal, native SEAL; any compression mode). Parameters must be "
+        "one of GET /api/encryption/context's sets. A secret key is refused "
+        "(422 secret_key_present) and never stored."
+    )
+    CIPHERTEXT = (
+        "Base64 of one CKKS ciphertext in the key epoch's format: a serialized TenSEAL "
+        "CKKSVector, or a raw SEAL Ciphertext.save() of a fresh public-key encryption "
+        "(any compression mode)."
+    )
+    RESULT = (
+        "Base64 of the encrypted result, in the key epoch's format: a TenSEAL CKKSVector "
+        "(ts.ckks_vector_from), or a SEAL Ciphertext stamped with the client's SEAL version "
+        "that node-seal's Ciphertext.load(context, base64) accepts. Null for count."
+    )
+    FORMAT = "tenseal (TenSEAL context) or seal (raw SEAL PublicKey)."
+    SEAL_VERSION = "major.minor of the SEAL that wrote a raw SEAL key; empty for TenSEAL."

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.db import models
 
-from analytics.formats import KeyFormat
+from analytics.formats import Codec, KeyFormat
 from analytics.periods import Level
 
 
@@ -22,6 +22,8 @@ class PublicContext(models.Model):
     context_bytes = models.BinaryField()
     size_bytes = models.PositiveIntegerField()
     format = models.CharField(max_length=16, choices=KeyFormat.choices)
+    # "major.minor" of the SEAL that wrote a raw SEAL key; answers are stamped with it.
+    seal_version = models.CharField(max_length=8, blank=True, default="")
     poly_modulus_degree = models.PositiveIntegerField()
     created_at = models.DateTimeField(auto_now_add=True)
     is_current = models.BooleanField(default=True)
@@ -41,6 +43,9 @@ class PublicContext(models.Model):
 
     def __str__(self) -> str:
         return f"key epoch {self.key_id[:12]}"
+
+    def codec(self) -> Codec:
+        return Codec(self.format, self.poly_modulus_degree, self.seal_version)
 
 
 class MetricSeries(models.Model):

@@ -14,10 +14,9 @@ from itertools import groupby
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import tenseal as ts
 from django.utils.timezone import now
 
-from analytics.ckks import parameters_context
+from analytics.formats import Codec, EncryptedVector
 from analytics.models import MetricRollup, MetricSeries
 from analytics.periods import COARSE_TO_FINE, Level, Period, local_date, period_floor
 from analytics.storage import ciphertext_row_update, ciphertext_rows_insert, ciphertexts_by_id
@@ -40,12 +39,12 @@ class _Delta:
     """A signed encrypted sum and a count change; remembers a lone added blob verbatim."""
 
     def __init__(self) -> None:
-        self.vector: ts.CKKSVector | None = None
+        self.vector: EncryptedVector | None = None
         self.count = 0
         self.lone_blob: bytes | None = None
 
-    def add_change(self, change: MetricChange, context: ts.Context) -> None:
-        vector = ts.ckks_vector_from(context, change.blob)
+    def add_change(self, change: MetricChange, codec: Codec) -> None:
+        vector = codec.vector_from(change.blob)
         self._add_vector(vector if change.sign > 0 else -vector, change.sign)
         self.lone_blob = change.blob if self.count == 1 and change.sign > 0 else None
 
@@ -54,7 +53,7 @@ class _Delta:
             self._add_vector(other.vector, other.count)
         self.lone_blob = other.lone_blob if self.count == other.count else None
 
-    def _add_vector(self, vector: ts.CKKSVector, count: int) -> None:
+    def _add_vector(self, vector: EncryptedVector, count: int) -> None:
         self.vector = vector if self.vector is None else self.vector + vector
         self.count += count
 
@@ -71,7 +70,7 @@ def rollups_apply(*, series: MetricSeries, changes: Iterable[MetricChange]) -> N
     for day, day_changes in groupby(ordered, key=lambda change: local_date(change.timestamp, zone)):
         day_delta = _Delta()
         for change in day_changes:
-            day_delta.add_change(change, writer.context)
+            day_delta.add_change(change, writer.codec)
         for level in COARSE_TO_FINE:
             period = Period(level, period_floor(level, day))
             current = open_periods.get(level)
@@ -94,7 +93,7 @@ class _RollupWriter:
     def __init__(self, series: MetricSeries, zone: ZoneInfo, days: set[date]) -> None:
         self.series = series
         self.zone = zone
-        self.context = parameters_context(series.epoch.poly_modulus_degree)
+        self.codec = series.epoch.codec()
         self.pending: list[dict[str, Any]] = []
         self.existing = self._existing(
             {Period(lv, period_floor(lv, d)) for d in days for lv in Level}
@@ -128,7 +127,7 @@ class _RollupWriter:
         if delta.vector is None:
             return
         _, blob = next(ciphertexts_by_id(MetricRollup, [pk]))
-        merged = bytes((ts.ckks_vector_from(self.context, blob) + delta.vector).serialize())
+        merged = bytes((self.codec.vector_from(blob) + delta.vector).serialize())
         ciphertext_row_update(
             MetricRollup,
             pk,

@@ -61,6 +61,7 @@ def key_epochs_export(user: AbstractBaseUser) -> Iterator[dict[str, Any]]:
         yield {
             "key_id": epoch.key_id,
             "format": epoch.format,
+            "seal_version": epoch.seal_version,
             "poly_modulus_degree": epoch.poly_modulus_degree,
             "created_at": epoch.created_at.isoformat(),
             "is_current": epoch.is_current,

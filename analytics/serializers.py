@@ -9,9 +9,11 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from analytics.aggregation import Operation
-from analytics.formats import BlobRejectedError, ciphertext_decode
+from analytics.formats import ciphertext_decode
 from analytics.messages import AnalyticsMessages as Msg
+from analytics.messages import AnalyticsSchemaTexts as Texts
 from analytics.periods import BUCKET_LEVELS
+from analytics.rejections import BlobRejectedError
 from analytics.services import MetricUpload
 from reflective.errors import ApiError
 from reflective.lib.fields import AwareDateTimeField, StrictSerializer, validate_timezone_name
@@ -63,7 +65,7 @@ class Base64TextField(serializers.Field):  # type: ignore[type-arg]
 
 class MetricItemSerializer(StrictSerializer):
     metric_type = _metric_type_field()
-    encrypted_value = Base64TextField(help_text="Base64 of one serialized TenSEAL CKKS vector.")
+    encrypted_value = Base64TextField(help_text=Texts.CIPHERTEXT)
     timestamp = AwareDateTimeField()
     log_id = serializers.RegexField(
         LOG_ID_PATTERN,
@@ -207,7 +209,7 @@ class BucketResultSerializer(serializers.Serializer[Any]):
     start = serializers.CharField(help_text="Local midnight, ISO 8601 with the local offset.")
     end = serializers.CharField()
     count = serializers.IntegerField()
-    encrypted_result = serializers.CharField(allow_null=True)
+    encrypted_result = serializers.CharField(allow_null=True, help_text=Texts.RESULT)
 
 
 class AggregateResultSerializer(serializers.Serializer[Any]):
@@ -215,21 +217,20 @@ class AggregateResultSerializer(serializers.Serializer[Any]):
     operation = serializers.CharField()
     count = serializers.IntegerField()
     key_id = serializers.CharField()
-    encrypted_result = serializers.CharField(allow_null=True)
+    encrypted_result = serializers.CharField(allow_null=True, help_text=Texts.RESULT)
     timezone = serializers.CharField(required=False)
     bucket = serializers.CharField(required=False)
     buckets = BucketResultSerializer(many=True, required=False)
 
 
 class PublicContextUploadSerializer(StrictSerializer):
-    he_public_key = Base64TextField(
-        help_text="Base64 of a TenSEAL CKKS context serialized with save_secret_key=False."
-    )
+    he_public_key = Base64TextField(help_text=Texts.PUBLIC_KEY)
 
 
 class KeyEpochSerializer(serializers.Serializer[Any]):
     key_id = serializers.CharField()
-    format = serializers.CharField()
+    format = serializers.CharField(help_text=Texts.FORMAT)
+    seal_version = serializers.CharField(help_text=Texts.SEAL_VERSION)
     poly_modulus_degree = serializers.IntegerField()
     size_bytes = serializers.IntegerField()
     created_at = serializers.DateTimeField()

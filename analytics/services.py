@@ -15,9 +15,10 @@ from django.utils.timezone import now
 from accounts.locks import user_tier_lock
 from accounts.models import User
 from accounts.tiers import PrivacyTier, tier_allows
-from analytics.formats import BlobRejectedError, ciphertext_load, public_context_inspect
+from analytics.formats import ciphertext_load, public_context_inspect
 from analytics.messages import AnalyticsMessages as Msg
 from analytics.models import EncryptedMetric, MetricRollup, MetricSeries, PublicContext
+from analytics.rejections import BlobRejectedError
 from analytics.rollups import MetricChange, rollups_apply
 from analytics.storage import ciphertext_rows_insert, ciphertexts_by_id
 from reflective.errors import ApiError
@@ -75,6 +76,7 @@ def public_context_install(*, user: User, key_bytes: bytes) -> str:
                 context_bytes=bytes(key_bytes),
                 size_bytes=len(key_bytes),
                 format=info.format,
+                seal_version=info.seal_version,
                 poly_modulus_degree=info.poly_modulus_degree,
                 is_current=True,
             )
@@ -153,12 +155,7 @@ def _ciphertexts_validate(
     for index, (metric, epoch) in enumerate(zip(metrics, epochs, strict=True)):
         key = (epoch.pk, metric.metric_type)
         try:
-            vector = ciphertext_load(
-                metric.blob,
-                key_format=epoch.format,
-                poly_modulus_degree=epoch.poly_modulus_degree,
-                vector_size=sizes.get(key),
-            )
+            vector = ciphertext_load(metric.blob, codec=epoch.codec(), vector_size=sizes.get(key))
         except BlobRejectedError as rejected:
             raise _rejected(index, rejected.code, rejected.detail) from None
         sizes.setdefault(key, int(vector.size()))

@@ -13,9 +13,10 @@ from rest_framework.response import Response
 from accounts.models import User
 from analytics import selectors, services
 from analytics.aggregation import Aggregate, Bucket, Operation, metrics_aggregate
-from analytics.formats import BlobRejectedError, public_key_decode
+from analytics.formats import public_key_decode
 from analytics.parsers import ChunkedJSONParser
 from analytics.periods import Level
+from analytics.rejections import BlobRejectedError
 from analytics.serializers import (
     AggregateRequestSerializer,
     AggregateResultSerializer,
@@ -66,7 +67,8 @@ class PublicContextViewSet(viewsets.ViewSet):
     @extend_schema(
         request=PublicContextUploadSerializer,
         responses=KeyEpochSerializer,
-        summary="Re-key: upload a new public CKKS context; it becomes the current key epoch.",
+        summary="Re-key: upload a new public key (TenSEAL context or SEAL PublicKey); it becomes "
+        "the current key epoch.",
     )
     def update(self, request: Request) -> Response:
         text = _valid(PublicContextUploadSerializer, request.data)["he_public_key"]

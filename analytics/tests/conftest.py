@@ -81,3 +81,20 @@ def metric_item(
         "timestamp": timestamp,
         **extra,
     }
+
+
+@pytest.fixture(scope="session")
+def seal_client():
+    """A node-seal-like client: raw SEAL keys, uploads written as SEAL 4.1 with zlib."""
+    from analytics.tests.sealkeys import make_seal_client
+
+    return make_seal_client()
+
+
+@pytest.fixture
+def seal_alice(alice, seal_client):
+    """alice (full_sync) with a raw SEAL PublicKey as her current key epoch."""
+    from analytics.services import public_context_install
+
+    public_context_install(user=alice, key_bytes=seal_client.public_bytes)
+    return alice

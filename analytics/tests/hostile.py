@@ -127,12 +127,11 @@ CHILD = """
 import json, pickle, sys
 from analytics import formats
 blobs = pickle.load(open(sys.argv[1], "rb"))
+codec = formats.Codec(*json.loads(sys.argv[2]))
 codes = []
 for blob in blobs:
     try:
-        vector = formats.ciphertext_load(
-            blob, key_format="tenseal", poly_modulus_degree=8192, vector_size=1
-        )
+        vector = formats.ciphertext_load(blob, codec=codec, vector_size=1)
     except formats.BlobRejectedError as rejected:
         codes.append(rejected.code)
         continue
@@ -141,8 +140,13 @@ for blob in blobs:
 print(json.dumps(codes))
 """
 
+TENSEAL_8192 = ("tenseal", 8192, "")
+SEAL_8192 = ("seal", 8192, "4.1")
 
-def validate_in_child(blobs: list[bytes]) -> tuple[int, list[str]]:
+
+def validate_in_child(
+    blobs: list[bytes], codec: tuple[str, int, str] = TENSEAL_8192
+) -> tuple[int, list[str]]:
     """Run the server's ciphertext validation on ``blobs`` in a fresh Python process."""
     import pickle
 
@@ -150,7 +154,7 @@ def validate_in_child(blobs: list[bytes]) -> tuple[int, list[str]]:
         pickle.dump(blobs, handle)
         handle.flush()
         done = subprocess.run(
-            [sys.executable, "-c", CHILD, handle.name],
+            [sys.executable, "-c", CHILD, handle.name, json.dumps(codec)],
             cwd=ROOT,
             capture_output=True,
             text=True,

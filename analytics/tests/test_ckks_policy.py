@@ -66,3 +66,23 @@ def test_the_schema_documents_every_analytics_path(anon):
         assert method in schema["paths"][path], (path, method)
     upload = schema["paths"]["/api/encryption/metrics"]["post"]["requestBody"]
     assert "MetricsUploadSchema" in str(upload)
+
+
+def test_the_schema_describes_both_formats_wherever_keys_and_ciphertexts_travel(anon):
+    from analytics.messages import AnalyticsSchemaTexts as Texts
+
+    components = anon.get("/api/schema/", HTTP_ACCEPT="application/json").json()["components"]
+    schemas = components["schemas"]
+
+    described = {
+        ("PublicContextUploadRequest", "he_public_key"): Texts.PUBLIC_KEY,
+        ("PrivacyChangeRequest", "he_public_key"): Texts.PUBLIC_KEY,
+        ("MetricItemRequest", "encrypted_value"): Texts.CIPHERTEXT,
+        ("AggregateResult", "encrypted_result"): Texts.RESULT,
+        ("BucketResult", "encrypted_result"): Texts.RESULT,
+        ("KeyEpoch", "format"): Texts.FORMAT,
+    }
+    for (name, field), text in described.items():
+        assert schemas[name]["properties"][field]["description"] == text, (name, field)
+    assert "PublicKey.save()" in Texts.PUBLIC_KEY
+    assert "Ciphertext.save()" in Texts.CIPHERTEXT
