@@ -35,6 +35,7 @@ from journal_sync.models import (
     SyncState,
 )
 from reflective.errors import ApiError
+from reflective.lib.statements import rows_insert
 
 CIPHERTEXT_FIELDS = (
     "encrypted_content",
@@ -247,7 +248,7 @@ class _PushPlan:
 
     def apply(self) -> list[PushResult]:
         _history_archive([head.pk for head, _, _ in self.updates])
-        EncryptedEntry.objects.bulk_create(self.creates)
+        rows_insert(EncryptedEntry, self.creates)
         for head, write, seq in self.updates:
             _entry_update(head, write, seq, self.now)
         _history_trim([(head.pk, head.revision + 1) for head, _, _ in self.updates])
