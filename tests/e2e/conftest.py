@@ -51,7 +51,7 @@ def database_url() -> str:
     return f"postgres://{credentials}@{host}:{port}/{db['NAME']}"
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
@@ -76,7 +76,7 @@ def running_gunicorn(
     database: str, directory: Path, *, workers: int = 2, env: dict[str, str] | None = None
 ) -> Iterator[RunningServer]:
     """gunicorn on a free port against ``database``; ``env`` overrides settings for it."""
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     log_path = directory / "gunicorn.log"
     metrics_dir = directory / "prometheus"

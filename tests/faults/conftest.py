@@ -1,4 +1,5 @@
-"""Servers for the fault tests: one gunicorn worker, so the test knows which process to kill."""
+"""Servers for the fault tests: one gunicorn worker, so the test knows which process to kill,
+and a private PostgreSQL instance for the test that restarts the database."""
 
 from collections.abc import Iterator
 from pathlib import Path
@@ -7,6 +8,7 @@ import pytest
 from django.db import connection
 
 from tests.e2e.conftest import RunningServer, database_url, running_gunicorn
+from tests.faults.private_postgres import PrivatePostgres, private_postgres, unusable_reason
 
 
 def _require_postgresql() -> None:
@@ -19,3 +21,13 @@ def one_worker_server(transactional_db: None, tmp_path: Path) -> Iterator[Runnin
     _require_postgresql()
     with running_gunicorn(database_url(), tmp_path, workers=1) as server:
         yield server
+
+
+@pytest.fixture(scope="module")
+def private_database() -> Iterator[tuple[PrivatePostgres, str]]:
+    """A migrated database on a private PostgreSQL instance the test may stop and start."""
+    reason = unusable_reason()
+    if reason is not None:
+        pytest.skip(reason)
+    with private_postgres() as instance:
+        yield instance, instance.create_migrated_database("reflective")
