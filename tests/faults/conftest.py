@@ -31,3 +31,20 @@ def private_database() -> Iterator[tuple[PrivatePostgres, str]]:
         pytest.skip(reason)
     with private_postgres() as instance:
         yield instance, instance.create_migrated_database("reflective")
+
+
+STATEMENT_TIMEOUT_MS = 1000
+BODY_LIMIT_BYTES = 64 * 1024
+
+
+@pytest.fixture
+def impatient_server(transactional_db: None, tmp_path: Path) -> Iterator[RunningServer]:
+    """One worker with a 1 s statement timeout, a 64 KiB body limit and kept connections."""
+    _require_postgresql()
+    env = {
+        "DB_STATEMENT_TIMEOUT_MS": str(STATEMENT_TIMEOUT_MS),
+        "REQUEST_BODY_MAX_BYTES": str(BODY_LIMIT_BYTES),
+        "DB_CONN_MAX_AGE": "60",
+    }
+    with running_gunicorn(database_url(), tmp_path, workers=1, env=env) as server:
+        yield server

@@ -59,3 +59,14 @@ def backend_gone(database_url: str, pid: int) -> None:
             return
         time.sleep(0.05)
     raise AssertionError(f"backend {pid} is still alive")
+
+
+def client_backends(database_url: str, *, other_than: int) -> set[int]:
+    """The pids of the client sessions on the database, but for ``other_than``."""
+    rows = _activity(
+        database_url,
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+        "AND backend_type = 'client backend' AND pid <> pg_backend_pid() AND pid <> %s",
+        (other_than,),
+    )
+    return {int(row[0]) for row in rows}

@@ -3,6 +3,8 @@
 import secrets
 from typing import Any
 
+from accounts.models import User
+from accounts.tokens import session_start
 from reflective_client import ReflectiveClient
 from reflective_client.crypto import aes_seal
 from reflective_client.encoding import b64e
@@ -43,3 +45,12 @@ def sealed_item(keys: KeyMaterial, entry_id: str, text: str, base_revision: int)
         "device_id": keys.device_id,
         "base_revision": base_revision,
     }
+
+
+def device_of(user: User, server_url: str) -> ReflectiveClient:
+    """A device of an account the test made in the database, logged in with real tokens."""
+    client = ReflectiveClient(KeyMaterial.generate(user.email), server_url)
+    tokens = session_start(user=user)
+    client.api.access_token = str(tokens["access_token"])
+    client.api.refresh_token = str(tokens["refresh_token"])
+    return client
