@@ -64,6 +64,7 @@ class Messages:
     MALFORMED_BODY = "The request body is not valid JSON or form data."
     UNSUPPORTED_MEDIA = "Send the body as application/json."
     BODY_TOO_LARGE = "The request body is larger than this endpoint accepts ({limit} bytes)."
+    LENGTH_REQUIRED = "Send the body with a Content-Length header; chunked bodies are not accepted."
     THROTTLED = "Too many requests. Try again in {wait} seconds."
     NOT_AUTHENTICATED = "Authentication credentials were not provided or are invalid."
     PERMISSION_DENIED = "You do not have permission to do this."
