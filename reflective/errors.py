@@ -7,6 +7,7 @@ generic 500 body.
 """
 
 import logging
+import sys
 import traceback
 from typing import Any
 
@@ -182,4 +183,8 @@ def json_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 
 def json_server_error(request: HttpRequest) -> JsonResponse:
+    """Django's handler500, for views outside DRF (the admin): a database outage is a 503 too."""
+    exc = sys.exc_info()[1]  # Django calls handler500 while handling the exception
+    if isinstance(exc, OperationalError | InterfaceError):
+        return error_response(_database_error(exc, request.path))
     return error_response(ApiError("server_error", Messages.SERVER_ERROR, status=500))

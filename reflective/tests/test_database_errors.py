@@ -1,7 +1,11 @@
 """Database failures reach clients as 503 in the one error shape, an outage and a timeout apart."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import pytest
 from django.db import OperationalError, connection, transaction
+from django.test import Client
 
 from reflective.errors import Messages, api_exception_handler
 
@@ -35,3 +39,28 @@ def test_any_other_operational_error_is_a_503_database_unavailable() -> None:
         {"code": "database_unavailable", "detail": Messages.DATABASE_UNAVAILABLE},
         "5",
     )
+
+
+@contextmanager
+def _database_unreachable() -> Iterator[None]:
+    original = dict(connection.settings_dict)
+    connection.close()
+    if connection.vendor == "postgresql":
+        connection.settings_dict["PORT"] = "1"
+    else:
+        connection.settings_dict["NAME"] = "/nonexistent/dir/db.sqlite3"
+    try:
+        yield
+    finally:
+        connection.close()
+        connection.settings_dict.update(original)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_admin_page_during_a_database_outage_is_a_503_json() -> None:
+    with _database_unreachable():
+        response = Client(raise_request_exception=False).post(
+            "/admin/login/", {"username": "admin@example.com", "password": "irrelevant"}
+        )
+    assert response.status_code == 503
+    assert response.json()["code"] == "database_unavailable"
