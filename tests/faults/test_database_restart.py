@@ -20,7 +20,7 @@ from tests.faults.writers import full_sync_writer, other_device, sealed_item
 
 pytestmark = [pytest.mark.slow]
 
-SYNC_DOWN_ROUTES = [
+SYNC_DOWN_ROUTES: list[tuple[str, str, dict[str, Any] | None]] = [
     ("GET", "/api/users/me", None),
     ("GET", "/api/sync/backups", None),
     ("GET", "/api/sync/state", None),
