@@ -95,6 +95,7 @@ def test_a_database_restart_answers_503_json_and_the_server_recovers_alone(
                     assert down.headers["Retry-After"] == "5"
                 ready = requests.get(f"{server.url}/api/health/ready", timeout=30)
                 assert (ready.status_code, ready.json()["checks"]["database"]) == (503, False)
+                assert requests.get(f"{server.url}/api/health", timeout=30).status_code == 200
                 eventually(lambda: traffic.count(503) >= 3)
             finally:
                 postgres.start()
