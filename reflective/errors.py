@@ -7,6 +7,7 @@ generic 500 body.
 """
 
 import logging
+import sys
 import traceback
 from typing import Any
 
@@ -57,10 +58,14 @@ class Messages:
     NOT_FOUND = "Not found."
     SERVER_ERROR = "The server could not complete the request. Nothing was changed."
     DATABASE_UNAVAILABLE = "The database is unavailable. Try again shortly."
+    DATABASE_TIMEOUT = (
+        "The request took longer than the database allows and was cancelled. Try again shortly."
+    )
     INVALID_INPUT = "Some fields are invalid."
     MALFORMED_BODY = "The request body is not valid JSON or form data."
     UNSUPPORTED_MEDIA = "Send the body as application/json."
     BODY_TOO_LARGE = "The request body is larger than this endpoint accepts ({limit} bytes)."
+    LENGTH_REQUIRED = "Send the body with a Content-Length header; chunked bodies are not accepted."
     THROTTLED = "Too many requests. Try again in {wait} seconds."
     NOT_AUTHENTICATED = "Authentication credentials were not provided or are invalid."
     PERMISSION_DENIED = "You do not have permission to do this."
@@ -118,6 +123,23 @@ def _frames(exc: Exception) -> list[str]:
     return [f"{frame.filename}:{frame.lineno} {frame.name}" for frame in frames]
 
 
+# SQLSTATE query_canceled: PostgreSQL's statement_timeout ended the statement.
+QUERY_CANCELED = "57014"
+RETRY_AFTER_SECONDS = "5"
+
+
+def _database_error(exc: OperationalError | InterfaceError, route: str) -> ApiError:
+    """503 for both, so clients retry; a timeout is named apart from an outage for operators."""
+    timed_out = getattr(exc.__cause__, "sqlstate", None) == QUERY_CANCELED
+    code, message = (
+        ("database_timeout", Messages.DATABASE_TIMEOUT)
+        if timed_out
+        else ("database_unavailable", Messages.DATABASE_UNAVAILABLE)
+    )
+    logger.warning(code.replace("_", " "), extra={"route": route, "error": type(exc).__name__})
+    return ApiError(code, message, status=503, headers={"Retry-After": RETRY_AFTER_SECONDS})
+
+
 def _as_api_error(exc: Exception, route: str) -> ApiError:
     if isinstance(exc, ApiError):
         return exc
@@ -128,13 +150,7 @@ def _as_api_error(exc: Exception, route: str) -> ApiError:
     if isinstance(exc, DjangoPermissionDenied):
         return ApiError("permission_denied", Messages.PERMISSION_DENIED, status=403)
     if isinstance(exc, OperationalError | InterfaceError):
-        logger.warning("database unavailable", extra={"route": route, "error": type(exc).__name__})
-        return ApiError(
-            "database_unavailable",
-            Messages.DATABASE_UNAVAILABLE,
-            status=503,
-            headers={"Retry-After": "5"},
-        )
+        return _database_error(exc, route)
     logger.error(
         "unhandled error",
         extra={"route": route, "error": type(exc).__name__, "where": _frames(exc)},
@@ -167,4 +183,8 @@ def json_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 
 def json_server_error(request: HttpRequest) -> JsonResponse:
+    """Django's handler500, for views outside DRF (the admin): a database outage is a 503 too."""
+    exc = sys.exc_info()[1]  # Django calls handler500 while handling the exception
+    if isinstance(exc, OperationalError | InterfaceError):
+        return error_response(_database_error(exc, request.path))
     return error_response(ApiError("server_error", Messages.SERVER_ERROR, status=500))

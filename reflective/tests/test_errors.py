@@ -34,6 +34,18 @@ def test_an_oversized_body_is_a_413_before_parsing(api_alice: APIClient) -> None
     assert response.json()["code"] == "body_too_large"
 
 
+def test_a_chunked_body_is_a_411_instead_of_being_read_as_empty(api_alice: APIClient) -> None:
+    response = api_alice.generic(
+        "PATCH",
+        "/api/users/me",
+        '{"display_name": "Alice"}',
+        content_type="application/json",
+        HTTP_TRANSFER_ENCODING="chunked",
+    )
+    assert response.status_code == 411
+    assert response.json() == {"code": "length_required", "detail": Messages.LENGTH_REQUIRED}
+
+
 def test_a_wrong_method_is_a_json_405(api_alice: APIClient) -> None:
     response = api_alice.post("/api/users/me", {}, format="json")
     assert response.status_code == 405

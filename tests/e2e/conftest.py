@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -28,9 +29,15 @@ class RunningServer:
     url: str
     log_path: Path
     database_url: str
+    pid: int  # the gunicorn master
 
     def log_bytes(self) -> bytes:
         return self.log_path.read_bytes()
+
+    def worker_pids(self) -> list[int]:
+        """The master's live children: the workers serving requests right now."""
+        children = Path(f"/proc/{self.pid}/task/{self.pid}/children").read_text()
+        return [int(pid) for pid in children.split()]
 
 
 def database_url() -> str:
@@ -44,7 +51,7 @@ def database_url() -> str:
     return f"postgres://{credentials}@{host}:{port}/{db['NAME']}"
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
@@ -59,29 +66,31 @@ def _wait_until_healthy(url: str, process: subprocess.Popen[bytes], log_path: Pa
             if requests.get(f"{url}/api/health", timeout=2).status_code == 200:
                 return
         except (requests.ConnectionError, requests.Timeout):
-            pass  # still starting, or a worker busy importing on a loaded machine
+            pass  # not listening yet, or the first request is still importing the app
         time.sleep(0.2)
     raise RuntimeError(f"gunicorn did not become healthy:\n{log_path.read_text()[-4000:]}")
 
 
-@pytest.fixture
-def gunicorn_server(transactional_db: None, tmp_path: Path) -> Iterator[RunningServer]:
-    if connection.vendor != "postgresql":
-        pytest.skip("the end-to-end server runs on PostgreSQL")
-    port = _free_port()
+@contextmanager
+def running_gunicorn(
+    database: str, directory: Path, *, workers: int = 2, env: dict[str, str] | None = None
+) -> Iterator[RunningServer]:
+    """gunicorn on a free port against ``database``; ``env`` overrides settings for it."""
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
-    log_path = tmp_path / "gunicorn.log"
-    metrics_dir = tmp_path / "prometheus"
+    log_path = directory / "gunicorn.log"
+    metrics_dir = directory / "prometheus"
     metrics_dir.mkdir()
-    env = {
+    server_env = {
         **os.environ,
-        "DATABASE_URL": database_url(),
-        "WEB_CONCURRENCY": "2",
+        "DATABASE_URL": database,
+        "WEB_CONCURRENCY": str(workers),
         "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
         "DB_CONN_MAX_AGE": "0",  # no connection outlives a request: teardown can drop the DB
         # The test database has no cache table (pytest's settings use locmem when migrating).
         "CACHE_URL": "locmemcache://",
         "PYTHONUNBUFFERED": "1",
+        **(env or {}),
     }
     command = [
         sys.executable,
@@ -93,15 +102,15 @@ def gunicorn_server(transactional_db: None, tmp_path: Path) -> Iterator[RunningS
         "--bind",
         f"127.0.0.1:{port}",
         "--workers",
-        "2",
+        str(workers),
     ]
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            command, cwd=PROJECT_DIR, env=env, stdout=log, stderr=subprocess.STDOUT
+            command, cwd=PROJECT_DIR, env=server_env, stdout=log, stderr=subprocess.STDOUT
         )
     try:
         _wait_until_healthy(url, process, log_path)
-        yield RunningServer(url=url, log_path=log_path, database_url=database_url())
+        yield RunningServer(url=url, log_path=log_path, database_url=database, pid=process.pid)
     finally:
         process.terminate()
         try:
@@ -109,3 +118,11 @@ def gunicorn_server(transactional_db: None, tmp_path: Path) -> Iterator[RunningS
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture
+def gunicorn_server(transactional_db: None, tmp_path: Path) -> Iterator[RunningServer]:
+    if connection.vendor != "postgresql":
+        pytest.skip("the end-to-end server runs on PostgreSQL")
+    with running_gunicorn(database_url(), tmp_path) as server:
+        yield server
