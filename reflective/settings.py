@@ -110,6 +110,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         f"-c statement_timeout={_statement_timeout_ms}"
     )
     DATABASES["default"]["OPTIONS"]["connect_timeout"] = env.int("DB_CONNECT_TIMEOUT", default=5)
+    DATABASES["default"]["OPTIONS"]["server_side_binding"] = env.bool(
+        "DB_SERVER_SIDE_BINDING", default=True
+    )
 else:
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
 
