@@ -19,6 +19,8 @@ exits 1 when a check fails. Usage (from the repository root):
 
     .venv/bin/python bench/load.py [--seconds 60] [--users 10] [--devices 50]
 
+WEB_CONCURRENCY overrides the number of gunicorn workers.
+
 Server environment (BENCH_DEBUG, BENCH_LOG_LEVEL): see ``bench/common.py``.
 """
 
@@ -163,13 +165,19 @@ def main() -> None:
     parser.add_argument("--database", default="reflective_load")
     parser.add_argument("--postgres", default=DEFAULT_POSTGRES)
     parser.add_argument("--drop-database", action="store_true", help="drop it when done")
+    parser.add_argument(
+        "--database-url", help="use this migrated database as it is instead of --database"
+    )
     parser.add_argument("--log", default=str(Path(tempfile.gettempdir()) / "load_bench.log"))
     args = parser.parse_args()
 
     port = port_free(args.port)
     loads_before = tuple(round(x, 2) for x in os.getloadavg())
-    database_url = database_prepare(args.postgres, args.database)
+    started = time.perf_counter()
+    database_url = args.database_url or database_prepare(args.postgres, args.database)
+    print(f"database ready: {time.perf_counter() - started:.1f} s")
     server = server_start(database_url, port, Path(args.log))
+    print(f"gunicorn answering: {time.perf_counter() - started:.1f} s")
     base = f"http://127.0.0.1:{port}"
     try:
         started = time.perf_counter()
@@ -187,7 +195,7 @@ def main() -> None:
         checking, _ = collect(devices)
     finally:
         server_stop(server)
-        if args.drop_database:
+        if args.drop_database and not args.database_url:
             database_drop(args.postgres, args.database)
     failures = report(args, timed, checking, outcomes, cpu, findings, (loads_before, loads_after))
     for line in failures[:50]:
