@@ -32,7 +32,7 @@ ACTION_WEIGHTS = {
     "batch": 8,
     "pull": 25,
     "stale_pair": 8,
-    "resolve_open": 4,
+    "resolve_open": 6,
     "delete": 3,
     "metrics_upload": 6,
     "aggregate": 6,
@@ -177,9 +177,14 @@ class Device:
         return response
 
     def push(self) -> None:
-        response = self._push(self._body(*self._target()))
+        """Push one entry; on a conflict, half the time resolve it at once, as a client would."""
+        body = self._body(*self._target())
+        response = self._push(body)
         if response is not None and response.status_code == 409:
             self.outcomes["conflict (edits crossed)"] += 1
+            if self.rng.random() < 0.5:
+                conflict_id = str(response.json()["conflict_id"])
+                self._resolve_listed(conflict_id, body["id"], content_sha256(body))
 
     def batch(self) -> None:
         size = self.rng.randint(5, 25)
@@ -261,6 +266,10 @@ class Device:
             return
         self.outcomes["conflict (deliberate, stale base)"] += 1
         conflict_id = str(response.json()["conflict_id"])
+        self._resolve_listed(conflict_id, edit.entry_id, content_sha256(body))
+
+    def _resolve_listed(self, conflict_id: str, entry_id: str, local_sha: str) -> None:
+        """Find the conflict in the user's open ones and resolve it (any way) if still open."""
         listed = self.call("GET /sync/conflicts", "GET", "/api/sync/conflicts")
         if listed is None or listed.status_code != 200:
             return
@@ -268,7 +277,7 @@ class Device:
             self.outcomes["conflict resolved by a sibling first"] += 1
             return
         choice = self.rng.choice(("local", "merged", "remote"))
-        self.resolve(conflict_id, edit.entry_id, choice, content_sha256(body))
+        self.resolve(conflict_id, entry_id, choice, local_sha)
 
     def resolve_open(self) -> None:
         """Resolve one of the user's open conflicts, as any of its devices may."""
@@ -278,7 +287,11 @@ class Device:
         conflict = self.rng.choice(listed.json()["conflicts"][:5])
         local = conflict["local_version"]
         local_sha = None if local["deleted"] else content_sha256(local)
-        choice = self.rng.choice(("local", "remote", "merged"))
+        # "local" takes the conflict's local version at resolve time; its device may have
+        # replaced it since the listing (a retried push updates the open conflict), so only
+        # that device itself knows for sure which bytes "local" writes.
+        own = conflict["device_id"] == self.name
+        choice = self.rng.choice(("local", "remote", "merged") if own else ("remote", "merged"))
         self.resolve(str(conflict["id"]), str(conflict["log_id"]), choice, local_sha)
 
     def resolve(self, conflict_id: str, entry_id: str, choice: str, local_sha: str | None) -> None:
