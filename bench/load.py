@@ -132,7 +132,7 @@ def report(
     print(f"requests: {timed.requests:,} ({timed.requests / seconds:,.1f}/s)\n")
     print("\n".join(endpoint_table(timed, seconds)), "\n")
     print("\n".join(status_table(timed)), "\n")
-    print("\n".join(cpu_lines(*cpu)), "\n")
+    print("\n".join(cpu_lines(*cpu, timed.requests)), "\n")
     for outcome, count in sorted(outcomes.items()):
         print(f"- {outcome}: {count:,}")
     print(

@@ -122,14 +122,18 @@ class CpuSample:
         )
 
 
-def cpu_lines(start: CpuSample, end: CpuSample) -> list[str]:
+def cpu_lines(start: CpuSample, end: CpuSample, requests: int) -> list[str]:
     wall = end.wall - start.wall
     cores = os.cpu_count() or 1
     machine = (end.machine_busy - start.machine_busy) / (end.machine_total - start.machine_total)
-    generator = (end.generator - start.generator) / wall
+    generator = end.generator - start.generator
+    server = end.server - start.server
+    per_request = 1000 / max(1, requests)
     return [
-        f"- load generator (this process, all threads): {generator:.2f} cores",
-        f"- gunicorn master and workers: {(end.server - start.server) / wall:.2f} cores",
+        f"- load generator (this process, all threads): {generator / wall:.2f} cores, "
+        f"{generator * per_request:.1f} ms per request",
+        f"- gunicorn master and workers: {server / wall:.2f} cores, "
+        f"{server * per_request:.1f} ms per request",
         f"- whole machine busy: {machine * cores:.2f} of {cores} cores "
         "(PostgreSQL and anything else running is the rest)",
     ]
