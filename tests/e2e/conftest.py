@@ -58,8 +58,8 @@ def _wait_until_healthy(url: str, process: subprocess.Popen[bytes], log_path: Pa
         try:
             if requests.get(f"{url}/api/health", timeout=2).status_code == 200:
                 return
-        except requests.ConnectionError:
-            pass
+        except (requests.ConnectionError, requests.Timeout):
+            pass  # not listening yet, or a worker still booting on a busy machine
         time.sleep(0.2)
     raise RuntimeError(f"gunicorn did not become healthy:\n{log_path.read_text()[-4000:]}")
 
