@@ -130,6 +130,12 @@ class Device:
 
     # --- the loop ------------------------------------------------------------------
     def run(self, stop: threading.Event) -> None:
+        try:
+            self._loop(stop)
+        except Exception as error:  # noqa: BLE001 - a device that dies must fail the run
+            self.recorder.unexpected.append(f"{self.name} stopped: {error!r}")
+
+    def _loop(self, stop: threading.Event) -> None:
         actions = list(ACTION_WEIGHTS)
         weights = list(ACTION_WEIGHTS.values())
         while not stop.is_set():
