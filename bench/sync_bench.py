@@ -13,38 +13,29 @@ p50/p99 latencies. Usage (from the repository root):
 
     .venv/bin/python bench/sync_bench.py [--port N] [--database reflective_sync_bench]
 
-The server runs with DEBUG on unless BENCH_DEBUG=false (then also set SECRET_KEY,
-ALLOWED_HOSTS and SECURE_SSL_REDIRECT=false, as for any production start);
-BENCH_LOG_LEVEL=INFO keeps its one-line-per-request log (in the --log file).
+Server environment (BENCH_DEBUG, BENCH_LOG_LEVEL): see ``bench/common.py``.
 """
 
 import argparse
-import base64
-import os
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import requests
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-PYTHON = str(ROOT / ".venv" / "bin" / "python")
-GUNICORN = str(ROOT / ".venv" / "bin" / "gunicorn")
-PASSWORD = "bench password 4 sync"
-TEXT_BYTES = 2048
-KEY = AESGCM.generate_key(bit_length=256)
+from common import (
+    DEFAULT_POSTGRES,
+    account_create,
+    database_prepare,
+    entry_body,
+    port_free,
+    server_start,
+    server_stop,
+)
 
 
 @dataclass
@@ -71,124 +62,6 @@ HEADER = (
     f"{'scenario':<14} {'devices':>7} {'requests':>8} {'entries':>8} "
     f"{'seconds':>7} {'entries/s':>10} {'p50 ms':>8} {'p99 ms':>8}"
 )
-
-
-# --- server ------------------------------------------------------------------------
-def _psql(base_url: str, sql: str) -> None:
-    subprocess.run(["psql", base_url + "/postgres", "-qc", sql], check=True)
-
-
-def database_prepare(base_url: str, name: str) -> str:
-    _psql(base_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    _psql(base_url, f"CREATE DATABASE {name}")
-    url = f"{base_url}/{name}"
-    env = {**os.environ, "DATABASE_URL": url}
-    subprocess.run(
-        [PYTHON, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True
-    )
-    return url
-
-
-def port_free(port: int) -> int:
-    """``port``, or any free one for 0; refuses a port something already listens on."""
-    with socket.socket() as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            raise SystemExit(f"port {port} is in use; pick another with --port") from None
-        return int(probe.getsockname()[1])
-
-
-def server_start(database_url: str, port: int, log_path: Path) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "DEBUG": os.environ.get("BENCH_DEBUG", "true"),
-        "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
-        "THROTTLE_REGISTER_IP": "1000/hour",
-        "THROTTLE_LOGIN_IP": "1000/min",
-        "THROTTLE_LOGIN_ACCOUNT": "1000/min",
-    }
-    log = log_path.open("wb")
-    command = [GUNICORN, "reflective.wsgi:application", "-c", "gunicorn.conf.py"]
-    server = subprocess.Popen(
-        [*command, "--bind", f"127.0.0.1:{port}"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(120):
-        try:
-            if requests.get(f"{base}/api/health", timeout=5).status_code == 200:
-                return server
-        except requests.RequestException:
-            pass
-        if server.poll() is not None:
-            raise SystemExit(f"gunicorn exited; see {log_path}")
-        time.sleep(0.5)
-    server.terminate()
-    raise SystemExit(f"gunicorn did not answer; see {log_path}")
-
-
-# --- account -------------------------------------------------------------------------
-def _public_context_b64() -> str:
-    from reflective_client.crypto import CkksKeys
-
-    return base64.b64encode(CkksKeys.generate().public_context).decode()
-
-
-def account_create(base: str, database_url: str) -> str:
-    """Register a user, log in and move it to full_sync; returns an access token."""
-    email = f"bench-{uuid.uuid4().hex[:8]}@example.com"
-    registered = requests.post(
-        f"{base}/api/auth/register", json={"email": email, "password": PASSWORD}, timeout=30
-    )
-    registered.raise_for_status()
-    token = requests.post(
-        f"{base}/api/auth/token", json={"email": email, "password": PASSWORD}, timeout=30
-    )
-    token.raise_for_status()
-    access = str(token.json()["access_token"])
-    body = {
-        "privacy_tier": "full_sync",
-        "consent_timestamp": datetime.now(UTC).isoformat(),
-        "he_public_key": _public_context_b64(),
-    }
-    moved = requests.put(
-        f"{base}/api/users/me/privacy",
-        json=body,
-        headers={"Authorization": f"Bearer {access}"},
-        timeout=60,
-    )
-    if moved.status_code != 200:
-        print(f"privacy endpoint answered {moved.status_code}; setting the tier directly")
-        command = (
-            "from accounts.models import User; "
-            f"User.objects.filter(email='{email}').update(privacy_tier='full_sync')"
-        )
-        env = {**os.environ, "DATABASE_URL": database_url}
-        subprocess.run([PYTHON, "manage.py", "shell", "-c", command], cwd=ROOT, env=env, check=True)
-    return access
-
-
-# --- load --------------------------------------------------------------------------
-def entry_body(entry_id: str, device: str) -> dict[str, Any]:
-    iv = os.urandom(12)
-    text = os.urandom(TEXT_BYTES // 2).hex().encode()
-    sealed = AESGCM(KEY).encrypt(iv, text, entry_id.encode())
-    stamp = datetime.now(UTC).isoformat()
-    return {
-        "id": entry_id,
-        "encrypted_content": base64.b64encode(sealed[:-16]).decode(),
-        "content_iv": base64.b64encode(iv).decode(),
-        "content_tag": base64.b64encode(sealed[-16:]).decode(),
-        "created_at": stamp,
-        "updated_at": stamp,
-        "device_id": device,
-        "base_revision": 0,
-    }
 
 
 class Device:
@@ -274,9 +147,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--port", type=int, default=0, help="0: any free port")
     parser.add_argument("--database", default="reflective_sync_bench")
-    parser.add_argument(
-        "--postgres", default=os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
-    )
+    parser.add_argument("--postgres", default=DEFAULT_POSTGRES)
     parser.add_argument("--singles", type=int, default=2000, help="single pushes per scenario")
     parser.add_argument("--batches", type=int, default=80, help="batches of 100 per scenario")
     parser.add_argument("--log", default=str(Path(tempfile.gettempdir()) / "sync_bench.log"))
@@ -290,8 +161,7 @@ def main() -> None:
         token = account_create(base, database_url)
         results = run(base, token, args.singles, args.batches)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        server_stop(server)
     print(HEADER)
     for result in results:
         print(result.row())
