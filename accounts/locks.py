@@ -18,8 +18,12 @@ def user_tier_lock(*, user: User, required_tier: str) -> str:
     one, so a downgrade waits for in-flight writes to commit and then purges them, and a
     write that starts after the downgrade sees the new tier and is refused. Writers do not
     block each other here. Always take this lock before any app's own per-user lock.
+
+    KEY SHARE is the weakest lock that still conflicts with the tier change's FOR UPDATE:
+    updates of other account columns (``last_login`` at every login, preferences) take
+    FOR NO KEY UPDATE and so never wait for in-flight writes.
     """
-    suffix = " FOR SHARE" if connection.vendor == "postgresql" else ""
+    suffix = " FOR KEY SHARE" if connection.vendor == "postgresql" else ""
     table = User._meta.db_table
     with connection.cursor() as cursor:
         user_id = User._meta.pk.get_db_prep_value(user.pk, connection)

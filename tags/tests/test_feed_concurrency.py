@@ -30,7 +30,6 @@ def test_a_later_write_cannot_commit_before_an_earlier_position(alice: User) -> 
     first = tag_create(user=alice, **sealed_name("First")).tag
     second = tag_create(user=alice, **sealed_name("Second")).tag
     cursor = feed_cursor(user=alice)
-    # Logging in updates the user row, which in-flight writes share-lock: do it up front.
     reader = client_for(alice)
     holding, release = threading.Event(), threading.Event()
     results: list[Any] = []
