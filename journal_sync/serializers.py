@@ -252,7 +252,9 @@ def iso_time(moment: datetime | None) -> str | None:
     """ISO-8601 in UTC with 'Z', formatted here rather than in the JSON encoder's fallback."""
     if moment is None:
         return None
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if moment.tzinfo is not UTC:  # the database hands back UTC already
+        moment = moment.astimezone(UTC)
+    return moment.isoformat().replace("+00:00", "Z")
 
 
 def push_result_json(result: PushResult) -> dict[str, Any]:

@@ -15,7 +15,8 @@ LOCALE_PATTERN = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8}){0,4}$")
 
 
 def b64encode(data: bytes | memoryview | None) -> str | None:
-    return None if data is None else base64.b64encode(bytes(data)).decode("ascii")
+    # binascii reads a memoryview (PostgreSQL's bytea) in place, without a copy to bytes.
+    return None if data is None else binascii.b2a_base64(data, newline=False).decode("ascii")
 
 
 @extend_schema_field(OpenApiTypes.BYTE)
