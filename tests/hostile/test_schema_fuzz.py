@@ -57,7 +57,7 @@ def wsgi_keeps_the_test_connection() -> Iterator[None]:
     signals.request_finished.connect(close_old_connections)
 
 
-def _fuzz_settings(examples: int) -> Any:
+def _fuzz_settings(examples: int) -> settings:
     return settings(
         max_examples=examples,
         deadline=None,
