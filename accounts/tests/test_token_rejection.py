@@ -27,7 +27,7 @@ def _signed(claims: dict[str, Any], key: str = "", algorithm: str = "HS256") -> 
 
 
 def _alg_none(pair: TokenPair) -> str:
-    return jwt.encode(_claims(pair["access_token"]), None, algorithm="none")
+    return jwt.encode(_claims(pair["access_token"]), "", algorithm="none")
 
 
 def _wrong_signature(pair: TokenPair) -> str:
