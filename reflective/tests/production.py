@@ -56,14 +56,18 @@ from django.test import Client
 path, secure, origin = sys.argv[1], sys.argv[2] == "https", sys.argv[3]
 extra = {"HTTP_ORIGIN": origin} if origin else {}
 response = Client(HTTP_HOST="%s").get(path, secure=secure, **extra)
-print(json.dumps({"status": response.status_code, "headers": dict(response.headers)}))
+headers = {name.lower(): value for name, value in response.headers.items()}
+print(json.dumps({"status": response.status_code, "headers": headers}))
 """
 
 
 def production_get(
     path: str, tmp_path: Path, *, scheme: str = "https", origin: str = "", **overrides: str
 ) -> dict[str, Any]:
-    """GET ``path`` through the whole middleware stack of a production process."""
+    """GET ``path`` through the whole middleware stack of a production process.
+
+    Header names come back lower-cased.
+    """
     script = _FETCH % PRODUCTION_HOST
     done = run_production(["-c", script, path, scheme, origin], tmp_path, **overrides)
     assert done.returncode == 0, done.stderr[-2000:]
