@@ -36,7 +36,7 @@ urlpatterns = [
         views.PrivacyViewSet.as_view({"delete": "revoke"}),
         name="privacy-revoke",
     ),
-    path("users/me/devices", views.DeviceViewSet.as_view({"get": "list"}), name="devices"),
+    path("users/me/devices", views.DeviceViewSet.as_view({"get": "retrieve"}), name="devices"),
     path(
         "users/me/devices/<str:device_id>",
         views.DeviceViewSet.as_view({"delete": "destroy"}),

@@ -3,7 +3,7 @@
 from typing import Any
 
 from django.http import StreamingHttpResponse
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import status, viewsets
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -47,6 +47,10 @@ def _me(request: Request) -> User:
     return user
 
 
+LOGIN_REFUSED = OpenApiResponse(description="invalid_credentials (same body for any cause)")
+REFRESH_REFUSED = OpenApiResponse(description="invalid_refresh_token: log in again")
+
+
 class AuthViewSet(viewsets.ViewSet):
     permission_classes = [AllowAny]
     authentication_classes: list[Any] = []
@@ -65,18 +69,20 @@ class AuthViewSet(viewsets.ViewSet):
 
     @extend_schema(
         request=TokenRequestSerializer,
-        responses={200: TokenPairSerializer},
+        responses={200: TokenPairSerializer, 401: LOGIN_REFUSED},
         description="JSON or form body; `username` is accepted as an alias of `email`.",
     )
     def token(self, request: Request) -> Response:
         credentials = _valid(TokenRequestSerializer, request)
         return Response(services.user_login(request=request._request, **credentials))
 
-    @extend_schema(request=RefreshTokenSerializer, responses={200: TokenPairSerializer})
+    @extend_schema(
+        request=RefreshTokenSerializer, responses={200: TokenPairSerializer, 401: REFRESH_REFUSED}
+    )
     def refresh(self, request: Request) -> Response:
         return Response(session_refresh(**_valid(RefreshTokenSerializer, request)))
 
-    @extend_schema(request=RefreshTokenSerializer, responses={204: None})
+    @extend_schema(request=RefreshTokenSerializer, responses={204: None, 401: REFRESH_REFUSED})
     def logout(self, request: Request) -> Response:
         session_end(**_valid(RefreshTokenSerializer, request))
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -94,6 +100,8 @@ class PasswordViewSet(viewsets.ViewSet):
 
 
 class MeViewSet(viewsets.ViewSet):
+    documents_delete_body = True  # DELETE needs {password}; see reflective.lib.openapi
+
     @extend_schema(responses=UserSerializer)
     def retrieve(self, request: Request) -> Response:
         return Response(UserSerializer(_me(request)).data)
@@ -110,7 +118,7 @@ class MeViewSet(viewsets.ViewSet):
 
     update = partial_update
 
-    @extend_schema(request=PasswordConfirmSerializer, responses=PurgeCountsSerializer)
+    @extend_schema(request=PasswordConfirmSerializer, responses={200: PurgeCountsSerializer})
     def destroy(self, request: Request) -> Response:
         data = _valid(PasswordConfirmSerializer, request)
         deleted = services.user_delete(user=_me(request), **data)
@@ -160,7 +168,7 @@ class PrivacyViewSet(viewsets.ViewSet):
         state = privacy.privacy_state(user=change.user)
         return Response({**state, "previous_tier": change.previous_tier, **change.deleted})
 
-    @extend_schema(responses=PrivacyRevokeResultSerializer)
+    @extend_schema(responses={200: PrivacyRevokeResultSerializer})
     def revoke(self, request: Request) -> Response:
         change = privacy.privacy_revoke(user=_me(request))
         state = privacy.privacy_state(user=change.user)
@@ -174,15 +182,21 @@ class PrivacyViewSet(viewsets.ViewSet):
             }
         )
 
-    @extend_schema(responses=ConsentRecordSerializer(many=True))
+    @extend_schema(
+        responses=inline_serializer(
+            "ConsentHistory", {"history": ConsentRecordSerializer(many=True)}
+        )
+    )
     def history(self, request: Request) -> Response:
         records = selectors.consent_history(user=_me(request))
         return Response({"history": ConsentRecordSerializer(records, many=True).data})
 
 
 class DeviceViewSet(viewsets.ViewSet):
-    @extend_schema(responses=DeviceSerializer(many=True))
-    def list(self, request: Request) -> Response:
+    @extend_schema(
+        responses=inline_serializer("DeviceList", {"devices": DeviceSerializer(many=True)})
+    )
+    def retrieve(self, request: Request) -> Response:
         devices = selectors.devices_of(user=_me(request))
         return Response({"devices": DeviceSerializer(devices, many=True).data})
 

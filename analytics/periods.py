@@ -122,7 +122,12 @@ def interval_cover(lower: datetime, upper: datetime, zone: ZoneInfo) -> Cover:
         return cover
     if lower < whole_from:
         cover.raw.append((lower, whole_from))
-    cover.periods = calendar_cover(first, stop)
+    # A local day that never happened (Pacific/Apia skipped 2011-12-30) is an empty period.
+    cover.periods = [
+        period
+        for period in calendar_cover(first, stop)
+        if period.bounds(zone)[0] < period.bounds(zone)[1]
+    ]
     if whole_to < upper:
         cover.raw.append((whole_to, upper))
     return cover

@@ -4,7 +4,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -49,6 +49,9 @@ def _me(request: Request) -> User:
     return user
 
 
+BLOB_REFUSED = OpenApiResponse(description="a key or ciphertext refused; the body names why")
+
+
 class EncryptionContextViewSet(viewsets.ViewSet):
     permission_classes = [AllowAny]
     authentication_classes: list[Any] = []
@@ -66,7 +69,7 @@ class EncryptionContextViewSet(viewsets.ViewSet):
 class PublicContextViewSet(viewsets.ViewSet):
     @extend_schema(
         request=PublicContextUploadSerializer,
-        responses=KeyEpochSerializer,
+        responses={200: KeyEpochSerializer, 422: BLOB_REFUSED},
         summary="Re-key: upload a new public key (TenSEAL context or SEAL PublicKey); it becomes "
         "the current key epoch.",
     )
@@ -85,7 +88,7 @@ class MetricsViewSet(viewsets.ViewSet):
 
     @extend_schema(
         request=MetricsUploadSchemaSerializer,
-        responses={201: MetricsStoredSerializer},
+        responses={201: MetricsStoredSerializer, 422: BLOB_REFUSED},
         summary="Upload encrypted metrics (atomic; a bad one is a 422 naming its index).",
     )
     def create(self, request: Request) -> Response:
@@ -109,7 +112,7 @@ class MetricsViewSet(viewsets.ViewSet):
             OpenApiParameter("log_id", str, many=True, required=True),
             OpenApiParameter("metric_type", str, required=False),
         ],
-        responses=DeletedMetricsSerializer,
+        responses={200: DeletedMetricsSerializer},
         summary="Delete the metrics of some journal entries (every key epoch).",
     )
     def destroy(self, request: Request) -> Response:
@@ -123,7 +126,7 @@ class MetricsViewSet(viewsets.ViewSet):
         return Response({"deleted_metrics": deleted})
 
     @extend_schema(
-        responses=MetricsWipedSerializer,
+        responses={200: MetricsWipedSerializer},
         summary="Delete every encrypted metric and rollup (key epochs stay).",
     )
     def wipe(self, request: Request) -> Response:
@@ -162,7 +165,11 @@ def _aggregate_view(result: Aggregate, bucket: str | None) -> dict[str, Any]:
 class AggregateViewSet(viewsets.ViewSet):
     @extend_schema(
         request=AggregateRequestSerializer,
-        responses=AggregateResultSerializer,
+        responses={
+            200: AggregateResultSerializer,
+            404: OpenApiResponse(description="no_metrics: nothing stored matches the query"),
+            422: OpenApiResponse(description="no_key or an unusable stored ciphertext"),
+        },
         summary="Sum, average or count one metric type over time, optionally in local buckets.",
     )
     def create(self, request: Request) -> Response:

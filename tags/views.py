@@ -3,7 +3,12 @@
 import uuid
 from typing import Any
 
-from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+)
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -49,7 +54,10 @@ class TagListView(APIView):
     @extend_schema(
         tags=SCHEMA_TAGS,
         parameters=[TagListQuerySerializer],
-        responses={200: LIST_OR_CHANGES},
+        responses={
+            200: LIST_OR_CHANGES,
+            410: OpenApiResponse(description="resync_required: pull again from cursor 0"),
+        },
         description=(
             "Without `cursor`: the live tags, most recently used first, paged by `offset`. "
             "With `cursor`: every tag write after that feed position (tombstones included) in "

@@ -6,7 +6,7 @@ from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from analytics.aggregation import Operation, metrics_aggregate
@@ -36,6 +36,11 @@ def _pieces(lower, upper, zone):
 
 @settings(max_examples=300, deadline=None)
 @given(first=instants, second=instants, zone_name=st.sampled_from(ZONES))
+@example(
+    first=datetime(2011, 12, 2, tzinfo=UTC),
+    second=datetime(2012, 1, 1, tzinfo=UTC),
+    zone_name="Pacific/Apia",
+)
 def test_a_cover_is_disjoint_and_exactly_the_interval(first, second, zone_name):
     lower, upper = min(first, second), max(first, second)
     zone = ZoneInfo(zone_name)

@@ -1,0 +1,82 @@
+"""Documents the errors every operation can answer, in the one error shape.
+
+drf-spectacular only knows the statuses a view declares; the middleware, authentication,
+parsers, throttles and the database guard add others. This postprocessing hook adds them
+to each operation so a client (and schemathesis) can rely on the documented statuses.
+"""
+
+from typing import Any
+
+from drf_spectacular.openapi import AutoSchema
+
+ERROR_COMPONENT = "ApiError"
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "Every error: a stable code, a human detail, and for 400 the bad fields.",
+    "properties": {
+        "code": {"type": "string"},
+        "detail": {"type": "string"},
+        "fields": {"type": "object", "additionalProperties": True},
+    },
+    "required": ["code", "detail"],
+    "additionalProperties": True,
+}
+THROTTLED_PATHS = ("/api/auth/token", "/api/auth/register")
+HTTP_METHODS = ("get", "put", "patch", "post", "delete")
+
+
+def _error_statuses(path: str, operation: dict[str, Any]) -> dict[str, str]:
+    statuses = {"503": "database_unavailable: try again shortly"}
+    if operation.get("parameters") or operation.get("requestBody"):
+        statuses["400"] = "invalid, malformed_body or another input error"
+    if operation.get("requestBody"):
+        statuses["413"] = "body_too_large"
+        statuses["415"] = "unsupported_media_type"
+    if any(param.get("in") == "path" for param in operation.get("parameters", [])):
+        statuses["404"] = "not_found: no such object for this account"
+    if operation.get("security") != [{}] and "security" in operation:
+        statuses["401"] = "not_authenticated: missing, invalid, expired or revoked token"
+        statuses["403"] = "tier_required or permission_denied"
+    if path in THROTTLED_PATHS:
+        statuses["429"] = "throttled: retry after Retry-After seconds"
+    return statuses
+
+
+def _error_response(description: str) -> dict[str, Any]:
+    reference = {"$ref": f"#/components/schemas/{ERROR_COMPONENT}"}
+    return {"description": description, "content": {"application/json": {"schema": reference}}}
+
+
+def _document_errors(path: str, operation: dict[str, Any]) -> None:
+    responses: dict[str, Any] = operation.setdefault("responses", {})
+    for status, description in _error_statuses(path, operation).items():
+        responses.setdefault(status, _error_response(description))
+    for status, response in responses.items():
+        if status >= "400" and "content" not in response:
+            responses[status] = _error_response(response.get("description") or status)
+
+
+def add_error_responses(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """POSTPROCESSING_HOOKS entry: every operation lists its error statuses."""
+    result.setdefault("components", {}).setdefault("schemas", {})[ERROR_COMPONENT] = ERROR_SCHEMA
+    for path, item in result.get("paths", {}).items():
+        for method in HTTP_METHODS:
+            if method in item:
+                _document_errors(path, item[method])
+    return result
+
+
+class ApiAutoSchema(AutoSchema):
+    """Documents the DELETE body of views that set ``documents_delete_body``.
+
+    drf-spectacular leaves DELETE bodies out, but ``DELETE /users/me`` needs ``{password}``.
+    """
+
+    def _get_request_body(self, direction: str = "request") -> Any:
+        if self.method != "DELETE" or not getattr(self.view, "documents_delete_body", False):
+            return super()._get_request_body(direction)  # type: ignore[no-untyped-call]
+        self.method = "POST"
+        try:
+            return super()._get_request_body(direction)  # type: ignore[no-untyped-call]
+        finally:
+            self.method = "DELETE"
