@@ -17,6 +17,7 @@ from accounts.models import User
 from journal_sync.errors import entry_not_found, resync_required
 from journal_sync.feed import feed_position
 from journal_sync.models import EncryptedEntry, EntryConflict, EntryRevision
+from reflective.lib.statements import values_fetch
 
 FEED_FIELDS = (
     "client_id",
@@ -44,7 +45,7 @@ class FeedPage:
 
 
 def _page(rows: QuerySet[EncryptedEntry], *, after_seq: int, last_seq: int, limit: int) -> FeedPage:
-    fetched = list(rows.order_by("seq").values(*FEED_FIELDS)[: limit + 1])
+    fetched = values_fetch(rows.order_by("seq")[: limit + 1], FEED_FIELDS)
     has_more = len(fetched) > limit
     page = fetched[:limit]
     reached = page[-1]["seq"] if page else after_seq
