@@ -1,9 +1,12 @@
 """Devices a user's clients report (random per-install ids, no identity)."""
 
 import re
+import time
 from functools import cache
+from typing import Any
 
-from django.db import connection
+from django.conf import settings
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import Device, User
@@ -26,17 +29,34 @@ def device_id_validate(device_id: str) -> str:
     return device_id
 
 
+# (user pk, device id) -> monotonic time this process last recorded it, after commit.
+_recorded_at: dict[tuple[Any, str], float] = {}
+_RECORDED_MAX = 10_000
+
+
 def device_seen(*, user: User, device_id: str) -> None:
     """Record that ``device_id`` just talked to the server: one upsert statement.
 
-    Every synced write and pull runs it, so the statement is written once rather than
-    compiled by the ORM per request.
+    Every synced write and pull calls this, so a device this worker recorded less than
+    DEVICE_SEEN_REFRESH_SECONDS ago is not written again: ``last_seen_at`` is that precise,
+    and a push saves a statement and a row update. Only a committed record counts.
     """
+    key = (user.pk, device_id)
+    refresh = float(settings.DEVICE_SEEN_REFRESH_SECONDS)
+    if time.monotonic() - _recorded_at.get(key, -refresh) < refresh:
+        return
     now = timezone.now()
     user_key = User._meta.pk.get_db_prep_value(user.pk, connection)
     seen_at = Device._meta.get_field("last_seen_at").get_db_prep_save(now, connection)
     with connection.cursor() as cursor:
         cursor.execute(_device_upsert_sql(), [user_key, device_id, seen_at, seen_at])
+    transaction.on_commit(lambda: _remember(key))
+
+
+def _remember(key: tuple[Any, str]) -> None:
+    if len(_recorded_at) >= _RECORDED_MAX:
+        _recorded_at.clear()
+    _recorded_at[key] = time.monotonic()
 
 
 @cache
@@ -51,5 +71,6 @@ def _device_upsert_sql() -> str:
 
 def device_forget(*, user: User, device_id: str) -> None:
     deleted, _ = Device.objects.filter(user=user, device_id=device_id).delete()
+    _recorded_at.pop((user.pk, device_id), None)
     if not deleted:
         raise ApiError("not_found", "No such device.", status=404)

@@ -97,7 +97,8 @@ class ConsentRecord(models.Model):
 class Device(models.Model):
     """A device id a client reported; ids are random per install and carry no identity."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="devices")
+    # Indexed by the (user, device_id) unique constraint.
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="devices", db_index=False)
     device_id = models.CharField(max_length=64)
     first_seen_at = models.DateTimeField(auto_now_add=True)
     last_seen_at = models.DateTimeField()

@@ -57,8 +57,12 @@ class EntryCiphertext(models.Model):
 class EncryptedEntry(EntryCiphertext):
     """The current version of a journal entry, keyed by (user, client-chosen id)."""
 
+    # Indexed by the two (user, ...) unique constraints; a lone user index only costs writes.
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="encrypted_entries"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="encrypted_entries",
+        db_index=False,
     )
     client_id = models.CharField(max_length=64)
     revision = models.BigIntegerField()
@@ -87,9 +91,15 @@ class EncryptedEntry(EntryCiphertext):
 class EntryRevision(EntryCiphertext):
     """An earlier version of an entry, kept so a lost or overwritten write can be found."""
 
-    entry = models.ForeignKey(EncryptedEntry, on_delete=models.CASCADE, related_name="revisions")
+    # Indexed by (entry, revision) and by the ``revision_user`` index below.
+    entry = models.ForeignKey(
+        EncryptedEntry, on_delete=models.CASCADE, related_name="revisions", db_index=False
+    )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="entry_revisions"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="entry_revisions",
+        db_index=False,
     )
     revision = models.BigIntegerField()
     seq = models.BigIntegerField()
