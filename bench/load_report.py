@@ -99,6 +99,22 @@ def process_tree_cpu(pid: int) -> float:
     return ticks / CLOCK_TICKS
 
 
+def postgres_cpu() -> float:
+    """CPU seconds of every live PostgreSQL process (backends and background workers)."""
+    ticks = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "comm").read_text().strip()
+        except OSError:
+            continue
+        fields = _stat_fields(int(entry.name)) if command == "postgres" else None
+        if fields is not None:
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / CLOCK_TICKS
+
+
 def machine_busy_seconds() -> tuple[float, float]:
     """(busy, total) CPU seconds of the whole machine since boot, from /proc/stat."""
     values = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]

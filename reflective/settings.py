@@ -103,7 +103,10 @@ DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'reflective.sqlite3'}")
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Off by default: the check is a round trip before every request's first query. Without it
+# a connection the database dropped (a restart) fails one request per worker with a 503,
+# and the next request reconnects.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("DB_CONN_HEALTH_CHECKS", default=False)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     _statement_timeout_ms = env.int("DB_STATEMENT_TIMEOUT_MS", default=30_000)
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = (

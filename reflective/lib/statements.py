@@ -10,6 +10,7 @@ from functools import cache
 from typing import Any
 
 from django.db import connection, models
+from psycopg.pq import Format
 
 
 @cache
@@ -45,26 +46,18 @@ def rows_insert(model: type[models.Model], instances: Sequence[models.Model]) ->
         cursor.execute(_insert_sql(model, len(instances)), params)
 
 
-@cache
-def _timestamptz_loader() -> Any:
-    """psycopg's own (C, when available) text loader for timestamptz."""
-    from psycopg import postgres
-    from psycopg.pq import Format
-
-    return postgres.adapters.get_loader(postgres.types["timestamptz"].oid, Format.TEXT)
-
-
 def values_fetch(queryset: models.QuerySet[Any], fields: Sequence[str]) -> list[dict[str, Any]]:
     """``list(queryset.values(*fields))`` for pages of hundreds of rows.
 
-    Django parses every timestamptz in Python (its loader pins the zone on each value),
-    which was a third of a feed page's CPU. psycopg's own loader returns the same aware
-    datetimes, in the session's zone (UTC), so it is used for this cursor only.
+    On PostgreSQL the rows come back in binary format: ciphertext arrives as raw bytes
+    instead of hex text (half the bytes, no encoding on either side), and timestamps
+    are parsed by psycopg's own loader instead of Django's Python one (a third of a feed
+    page's CPU), as aware datetimes in the session's zone, UTC.
     """
     if connection.vendor != "postgresql":
         return list(queryset.values(*fields))
     sql, params = queryset.values_list(*fields).query.sql_with_params()
     with connection.cursor() as cursor:
-        cursor.cursor.adapters.register_loader("timestamptz", _timestamptz_loader())
+        cursor.cursor.format = Format.BINARY
         cursor.execute(sql, params)
         return [dict(zip(fields, row, strict=True)) for row in cursor.fetchall()]
