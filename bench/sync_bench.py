@@ -100,7 +100,7 @@ class Device:
     """
 
     def __init__(self, base: str, token: str, name: str) -> None:
-        self.address = urlsplit(base)
+        self.host = urlsplit(base).netloc
         self.name = name
         self.headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
         self.latencies_ms: list[float] = []
@@ -108,7 +108,7 @@ class Device:
 
     def _timed(self, method: str, path: str, body: bytes | None = None) -> Any:
         started = time.perf_counter()
-        connection = HTTPConnection(self.address.hostname, self.address.port, timeout=120)
+        connection = HTTPConnection(self.host, timeout=120)
         try:
             connection.request(method, path, body=body, headers=self.headers)
             response = connection.getresponse()
