@@ -12,6 +12,9 @@ import pytest
 import tenseal as ts
 
 from analytics import ckks
+from analytics.models import PublicContext
+from analytics.services import public_context_install
+from reflective.errors import ApiError
 
 
 @dataclass(frozen=True)
@@ -98,3 +101,12 @@ def seal_alice(alice, seal_client):
 
     public_context_install(user=alice, key_bytes=seal_client.public_bytes)
     return alice
+
+
+def key_install_refused(user: Any, key_bytes: bytes) -> ApiError:
+    """Install ``key_bytes`` as the user's key, which must be refused (422) and not stored."""
+    with pytest.raises(ApiError) as caught:
+        public_context_install(user=user, key_bytes=key_bytes)
+    assert caught.value.status == 422
+    assert not PublicContext.objects.filter(user=user).exists()
+    return caught.value

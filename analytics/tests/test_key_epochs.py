@@ -8,7 +8,7 @@ from analytics.messages import AnalyticsMessages as Msg
 from analytics.models import PublicContext
 from analytics.selectors import current_key_id
 from analytics.services import public_context_install
-from reflective.errors import ApiError
+from analytics.tests.conftest import key_install_refused
 
 pytestmark = pytest.mark.django_db
 
@@ -59,18 +59,10 @@ def test_epochs_belong_to_their_user(alice, bob, keys):
     assert current_key_id(user=bob) is None
 
 
-def _rejected(user, key_bytes) -> ApiError:
-    with pytest.raises(ApiError) as caught:
-        public_context_install(user=user, key_bytes=key_bytes)
-    assert caught.value.status == 422
-    assert not PublicContext.objects.filter(user=user).exists()
-    return caught.value
-
-
 def test_a_context_with_its_secret_key_is_refused(alice, keys):
     private = keys.secret.serialize(save_secret_key=True, save_relin_keys=False)
 
-    error = _rejected(alice, private)
+    error = key_install_refused(alice, private)
 
     assert (error.code, error.detail) == ("secret_key_present", Msg.PRIVATE_CONTEXT)
 
@@ -78,7 +70,7 @@ def test_a_context_with_its_secret_key_is_refused(alice, keys):
 def test_an_oversize_context_is_refused_before_parsing(alice, settings, keys):
     settings.HE_PUBLIC_KEY_MAX_BYTES = len(keys.public_bytes) - 1
 
-    assert _rejected(alice, keys.public_bytes).code == "public_key_too_large"
+    assert key_install_refused(alice, keys.public_bytes).code == "public_key_too_large"
 
 
 def test_a_context_with_galois_keys_is_refused(alice, small_keys, settings):
@@ -87,7 +79,7 @@ def test_a_context_with_galois_keys_is_refused(alice, small_keys, settings):
     context.generate_galois_keys()
     with_galois = context.serialize(save_secret_key=False, save_relin_keys=False)
 
-    assert _rejected(alice, with_galois).code == "galois_keys_present"
+    assert key_install_refused(alice, with_galois).code == "galois_keys_present"
 
 
 @pytest.mark.parametrize(
@@ -95,11 +87,11 @@ def test_a_context_with_galois_keys_is_refused(alice, small_keys, settings):
     [b"", b"\x00", b"garbage that is not a protobuf", b"\x0a\x01\x08", b"\x0a\xff\xff\xff\x0f"],
 )
 def test_garbage_is_an_invalid_public_key(alice, blob):
-    assert _rejected(alice, blob).code == "invalid_public_key"
+    assert key_install_refused(alice, blob).code == "invalid_public_key"
 
 
 def test_a_truncated_context_is_invalid(alice, keys):
-    assert _rejected(alice, keys.public_bytes[: len(keys.public_bytes) // 2]).code == (
+    assert key_install_refused(alice, keys.public_bytes[: len(keys.public_bytes) // 2]).code == (
         "invalid_public_key"
     )
 
@@ -108,14 +100,14 @@ def test_parameters_outside_the_policy_are_refused(alice):
     context = ts.context(ts.SCHEME_TYPE.CKKS, 8192, coeff_mod_bit_sizes=[60, 40, 60])
     public = context.serialize(save_secret_key=False, save_relin_keys=False)
 
-    assert _rejected(alice, public).code == "parameters_not_allowed"
+    assert key_install_refused(alice, public).code == "parameters_not_allowed"
 
 
 def test_a_bfv_context_is_refused(alice):
     context = ts.context(ts.SCHEME_TYPE.BFV, 4096, plain_modulus=1032193)
     public = context.serialize(save_secret_key=False, save_relin_keys=False)
 
-    assert _rejected(alice, public).code == "parameters_not_allowed"
+    assert key_install_refused(alice, public).code == "parameters_not_allowed"
 
 
 def test_the_smaller_allowed_parameter_set_is_accepted(alice, small_keys):

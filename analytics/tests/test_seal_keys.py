@@ -10,20 +10,12 @@ import zstandard
 from analytics.messages import AnalyticsMessages as Msg
 from analytics.models import PublicContext
 from analytics.services import public_context_install
+from analytics.tests.conftest import key_install_refused
 from analytics.tests.sealkeys import make_seal_client, saved, wire
-from reflective.errors import ApiError
 
 pytestmark = pytest.mark.django_db
 
 CONSENT = "2024-05-01T08:00:00Z"
-
-
-def _rejected(user, key_bytes) -> ApiError:
-    with pytest.raises(ApiError) as caught:
-        public_context_install(user=user, key_bytes=key_bytes)
-    assert caught.value.status == 422
-    assert not PublicContext.objects.filter(user=user).exists()
-    return caught.value
 
 
 def _header(size: int, compression: int = 0) -> bytes:
@@ -31,7 +23,7 @@ def _header(size: int, compression: int = 0) -> bytes:
 
 
 def test_a_secret_key_is_refused_without_being_stored(alice, seal_client):
-    error = _rejected(alice, seal_client.secret_bytes)
+    error = key_install_refused(alice, seal_client.secret_bytes)
 
     assert (error.code, error.detail) == ("secret_key_present", Msg.SEAL_PRIVATE_KEY)
 
@@ -39,7 +31,7 @@ def test_a_secret_key_is_refused_without_being_stored(alice, seal_client):
 def test_a_compressed_secret_key_is_refused_too(alice, seal_client):
     key = wire(saved(seal_client.secret_key), minor=1, compression=2, nested_at=48)
 
-    assert _rejected(alice, key).code == "secret_key_present"
+    assert key_install_refused(alice, key).code == "secret_key_present"
 
 
 def test_a_secret_key_on_a_tier_upgrade_leaves_the_tier_unchanged(api_charlie, seal_client):
@@ -72,7 +64,7 @@ def test_a_public_key_upgrades_the_tier(api_charlie, seal_client):
 def test_other_coefficient_moduli_are_not_allowed(alice):
     client = make_seal_client(8192, coeff_mod_bit_sizes=[60, 40, 60])
 
-    assert _rejected(alice, client.public_bytes).code == "parameters_not_allowed"
+    assert key_install_refused(alice, client.public_bytes).code == "parameters_not_allowed"
 
 
 def test_a_bfv_public_key_is_not_allowed(alice):
@@ -86,7 +78,7 @@ def test_a_bfv_public_key_is_not_allowed(alice):
     public = sealapi.PublicKey()
     sealapi.KeyGenerator(context).create_public_key(public)
 
-    assert _rejected(alice, saved(public)).code == "parameters_not_allowed"
+    assert key_install_refused(alice, saved(public)).code == "parameters_not_allowed"
 
 
 def test_every_allowed_degree_is_accepted(alice):
@@ -101,11 +93,11 @@ def test_relinearization_keys_are_not_a_public_key(alice, seal_client):
     relin = sealapi.RelinKeys()
     sealapi.KeyGenerator(seal_client.context, seal_client.secret_key).create_relin_keys(relin)
 
-    assert _rejected(alice, saved(relin)).code == "invalid_public_key"
+    assert key_install_refused(alice, saved(relin)).code == "invalid_public_key"
 
 
 def test_a_ciphertext_is_not_a_public_key(alice, seal_client):
-    assert _rejected(alice, seal_client.encrypt([1.0])).code == "parameters_not_allowed"
+    assert key_install_refused(alice, seal_client.encrypt([1.0])).code == "parameters_not_allowed"
 
 
 @pytest.mark.parametrize(
@@ -120,7 +112,7 @@ def test_a_ciphertext_is_not_a_public_key(alice, seal_client):
     ids=["header only", "four zero bytes", "zeros", "cut zstd frame", "size below header"],
 )
 def test_malformed_seal_objects_are_invalid(alice, blob):
-    assert _rejected(alice, blob).code == "invalid_public_key"
+    assert key_install_refused(alice, blob).code == "invalid_public_key"
 
 
 def test_a_truncated_public_key_is_invalid(alice, seal_client):
@@ -128,13 +120,13 @@ def test_a_truncated_public_key_is_invalid(alice, seal_client):
     cut = key[:16] + key[16 : len(key) // 2]
     cut = _header(len(cut), compression=key[5]) + cut[16:]
 
-    assert _rejected(alice, cut).code == "invalid_public_key"
+    assert key_install_refused(alice, cut).code == "invalid_public_key"
 
 
 def test_a_decompression_bomb_is_refused_without_inflating_it(alice):
     bomb = zstandard.ZstdCompressor(level=19).compress(bytes(256 * 1024 * 1024))
 
-    error = _rejected(alice, _header(16 + len(bomb), compression=2) + bomb)
+    error = key_install_refused(alice, _header(16 + len(bomb), compression=2) + bomb)
 
     assert error.code == "invalid_public_key"
     assert len(bomb) < 64 * 1024
