@@ -154,6 +154,8 @@ def _heads(user: User, client_ids: Iterable[str]) -> dict[str, EncryptedEntry]:
     ORM per request; the rows come back as ordinary (deferred) model instances.
     """
     wanted = sorted(set(client_ids))
+    if not wanted:
+        return {}
     placeholders = ", ".join(["%s"] * len(wanted))
     user_key = User._meta.pk.get_db_prep_value(user.pk, connection)
     with connection.cursor() as cursor:

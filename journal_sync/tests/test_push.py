@@ -7,7 +7,9 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import Device, User
+from journal_sync.feed import feed_cursor
 from journal_sync.models import EncryptedEntry, EntryConflict
+from journal_sync.services import entries_push
 from journal_sync.tests.conftest import payload, pull_all, push, unseal
 
 
@@ -179,3 +181,9 @@ def test_a_no_op_push_takes_no_feed_position(laptop: APIClient, alice: User) -> 
     push(laptop, body)
     push(laptop, payload("entry-1", "stale", base=0, device="phone"))
     assert push(laptop, payload("entry-2", "second")).json()["seq"] == 2
+
+
+def test_pushing_nothing_stores_nothing_and_takes_no_position(alice: User) -> None:
+    assert entries_push(user=alice, writes=[]) == []
+    assert not EncryptedEntry.objects.filter(user=alice).exists()
+    assert feed_cursor(user=alice) == 0
