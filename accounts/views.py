@@ -150,7 +150,13 @@ class PrivacyViewSet(viewsets.ViewSet):
 
     @extend_schema(
         request=PrivacyChangeSerializer,
-        responses=PrivacyChangeResultSerializer,
+        responses={
+            200: PrivacyChangeResultSerializer,
+            422: OpenApiResponse(
+                description="he_public_key refused: not a public CKKS key of the policy, "
+                "or a secret key (never stored)"
+            ),
+        },
         description=(
             "Upgrade (needs consent_timestamp; analytics_sync and full_sync need he_public_key "
             "unless a key epoch exists) or downgrade (deletes what the new tier forbids, in one "

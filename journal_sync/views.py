@@ -41,6 +41,7 @@ from journal_sync.serializers import (
 from reflective.errors import ApiError
 
 TIER_ERROR = OpenApiResponse(description="403 tier_required: the account is below full_sync")
+CIPHERTEXT_TOO_LARGE = OpenApiResponse(description="ciphertext_too_large: a field over the limit")
 
 
 def sync_user(request: Request) -> User:
@@ -71,7 +72,7 @@ class BackupPushView(APIView):
             201: PushResultOutSerializer,
             403: TIER_ERROR,
             409: ConflictErrorOutSerializer,
-            422: OpenApiResponse(description="ciphertext_too_large"),
+            422: CIPHERTEXT_TOO_LARGE,
         },
     )
     def post(self, request: Request) -> Response:
@@ -91,7 +92,7 @@ class BatchPushView(APIView):
     @extend_schema(
         summary="Push up to SYNC_BATCH_MAX_ITEMS entries in one transaction",
         request=BatchPushSerializer,
-        responses={200: BatchResultOutSerializer, 403: TIER_ERROR},
+        responses={200: BatchResultOutSerializer, 403: TIER_ERROR, 422: CIPHERTEXT_TOO_LARGE},
     )
     def post(self, request: Request) -> Response:
         user = sync_user(request)
@@ -196,6 +197,7 @@ class ConflictResolveView(APIView):
             200: ResolveOutSerializer,
             404: None,
             409: OpenApiResponse(description="conflict_stale or conflict_resolved"),
+            422: CIPHERTEXT_TOO_LARGE,
         },
     )
     def post(self, request: Request, conflict_id: str) -> Response:

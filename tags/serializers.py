@@ -21,6 +21,9 @@ CIPHERTEXT_TOO_LARGE = "ciphertext_too_large"
 # Cleanup windows beyond a century are mistakes, and would overflow date arithmetic.
 CLEANUP_MAX_DAYS = 36_500
 
+# Revisions, feed positions and offsets are PostgreSQL bigints: larger input is a 400.
+POSITION_MAX = 2**63 - 1
+
 
 def _name_ciphertext_field(**kwargs: Any) -> Base64BytesField:
     return Base64BytesField(
@@ -75,7 +78,7 @@ class TagUpdateSerializer(_EncryptedNameInput):
     name_iv = Base64BytesField(required=False)
     name_digest = Base64BytesField(required=False)
     color = serializers.CharField(required=False, max_length=16)
-    base_revision = serializers.IntegerField(required=False, min_value=1)
+    base_revision = serializers.IntegerField(required=False, min_value=1, max_value=POSITION_MAX)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if ("encrypted_name" in attrs) != ("name_iv" in attrs):
@@ -109,8 +112,10 @@ class TagListQuerySerializer(serializers.Serializer[Any]):
     limit = serializers.IntegerField(
         required=False, default=100, min_value=1, max_value=settings.SYNC_PAGE_MAX_ITEMS
     )
-    offset = serializers.IntegerField(required=False, default=0, min_value=0)
-    cursor = serializers.IntegerField(required=False, min_value=0)
+    offset = serializers.IntegerField(
+        required=False, default=0, min_value=0, max_value=POSITION_MAX
+    )
+    cursor = serializers.IntegerField(required=False, min_value=0, max_value=POSITION_MAX)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if "cursor" in attrs and "offset" in self.initial_data:

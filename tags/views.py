@@ -50,6 +50,9 @@ LIST_OR_CHANGES = PolymorphicProxySerializer(
 )
 
 
+NAME_TOO_LARGE = OpenApiResponse(description="ciphertext_too_large: encrypted_name over the limit")
+
+
 class TagListView(APIView):
     @extend_schema(
         tags=SCHEMA_TAGS,
@@ -79,7 +82,7 @@ class TagListView(APIView):
     @extend_schema(
         tags=SCHEMA_TAGS,
         request=TagCreateSerializer,
-        responses={201: TagSerializer, 200: TagSerializer},
+        responses={201: TagSerializer, 200: TagSerializer, 422: NAME_TOO_LARGE},
         description=(
             "Create a tag from its encrypted name. If the user already has a tag with the same "
             "name_digest, that tag is returned (200) with last_used_at set to now."
@@ -93,7 +96,11 @@ class TagListView(APIView):
 
 
 class TagDetailView(APIView):
-    @extend_schema(tags=SCHEMA_TAGS, request=TagUpdateSerializer, responses={200: TagSerializer})
+    @extend_schema(
+        tags=SCHEMA_TAGS,
+        request=TagUpdateSerializer,
+        responses={200: TagSerializer, 422: NAME_TOO_LARGE},
+    )
     def patch(self, request: Request, tag_id: uuid.UUID) -> Response:
         data = tag_input_validated(TagUpdateSerializer(data=request.data))
         tag = services.tag_update(user=_me(request), tag_id=tag_id, **data)

@@ -144,3 +144,16 @@ def test_plaintext_rename_is_refused(
 
     assert response.status_code == 400
     assert response.json()["code"] == "plaintext_name"
+
+
+def test_a_base_revision_past_bigint_is_a_400(
+    api_alice: APIClient, alice: User, make_tag: Callable[..., Tag]
+) -> None:
+    tag = make_tag(alice, "Work")
+
+    response = api_alice.patch(
+        f"/api/tags/{tag.pk}", {"color": "#B91C1C", "base_revision": 2**63}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert "base_revision" in response.json()["fields"]
