@@ -4,6 +4,7 @@ Every query starts from the requesting user; another user's id is simply not fou
 """
 
 import hashlib
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,7 +12,7 @@ from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import connection, transaction
-from django.db.models import QuerySet, Sum
+from django.db.models import Q, QuerySet, Sum
 
 from accounts.models import User
 from journal_sync.errors import entry_not_found, resync_required
@@ -159,6 +160,32 @@ def open_conflicts(*, user: User) -> QuerySet[EntryConflict]:
         .only("entry__client_id", *_CONFLICT_FIELDS)
         .order_by("detected_at", "id")
     )
+
+
+@dataclass(frozen=True)
+class ConflictPage:
+    conflicts: list[EntryConflict]
+    total_count: int
+    has_more: bool
+
+
+def open_conflicts_page(
+    *, user: User, after: tuple[datetime, uuid.UUID] | None, limit: int
+) -> ConflictPage:
+    """Open conflicts oldest first, ``limit`` at most, after the conflict a page ended on.
+
+    Each conflict carries two ciphertexts of up to a megabyte, so the list is paged; the
+    order (detected_at, id) is stable, and ``total_count`` counts every open conflict.
+    """
+    conflicts = open_conflicts(user=user)
+    total = conflicts.count()
+    if after is not None:
+        detected_at, conflict_id = after
+        conflicts = conflicts.filter(
+            Q(detected_at__gt=detected_at) | Q(detected_at=detected_at, id__gt=conflict_id)
+        )
+    fetched = list(conflicts[: limit + 1])
+    return ConflictPage(fetched[:limit], total, len(fetched) > limit)
 
 
 _CONFLICT_FIELDS = tuple(

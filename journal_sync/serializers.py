@@ -14,9 +14,15 @@ from django.core.validators import RegexValidator
 from rest_framework import serializers
 
 from accounts.devices import DEVICE_ID_PATTERN, DeviceMessages
-from journal_sync.cursor import cursor_decode, cursor_encode
+from journal_sync.cursor import (
+    conflict_cursor_decode,
+    conflict_cursor_encode,
+    cursor_decode,
+    cursor_encode,
+)
 from journal_sync.errors import SyncMessages
 from journal_sync.models import EntryConflict, Resolution
+from journal_sync.selectors import ConflictPage
 from journal_sync.services import CIPHERTEXT_FIELDS, EntryContent, EntryWrite, PushResult
 from reflective.errors import ApiError, Messages
 from reflective.lib.fields import AwareDateTimeField, Base64BytesField, StrictSerializer, b64encode
@@ -151,6 +157,17 @@ class FeedQuerySerializer(serializers.Serializer):  # type: ignore[type-arg]
             raise serializers.ValidationError({"cursor": [SyncMessages.CURSOR_AND_SINCE]})
         if "cursor" in attrs:
             attrs["after_seq"] = cursor_decode(attrs["cursor"])
+        return attrs
+
+
+class ConflictQuerySerializer(serializers.Serializer):  # type: ignore[type-arg]
+    cursor = serializers.CharField(required=False, trim_whitespace=False)
+    limit = serializers.IntegerField(
+        required=False, default=100, min_value=1, max_value=settings.SYNC_PAGE_MAX_ITEMS
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs["after"] = conflict_cursor_decode(attrs["cursor"]) if "cursor" in attrs else None
         return attrs
 
 
@@ -309,6 +326,16 @@ def conflict_json(conflict: EntryConflict) -> dict[str, Any]:
     }
 
 
+def conflict_page_json(page: ConflictPage) -> dict[str, Any]:
+    last = page.conflicts[-1] if page.has_more else None
+    return {
+        "conflicts": [conflict_json(conflict) for conflict in page.conflicts],
+        "total_count": page.total_count,
+        "has_more": page.has_more,
+        "next_cursor": None if last is None else conflict_cursor_encode(last.detected_at, last.id),
+    }
+
+
 def page_json(rows: list[dict[str, Any]], *, next_seq: int, has_more: bool) -> dict[str, Any]:
     return {
         "backups": [feed_entry_json(row) for row in rows],
@@ -395,7 +422,11 @@ class ConflictOutSerializer(serializers.Serializer):  # type: ignore[type-arg]
 
 class ConflictListOutSerializer(serializers.Serializer):  # type: ignore[type-arg]
     conflicts = ConflictOutSerializer(many=True)
-    total_count = serializers.IntegerField()
+    total_count = serializers.IntegerField(help_text="every open conflict, on all pages")
+    has_more = serializers.BooleanField()
+    next_cursor = serializers.CharField(
+        allow_null=True, help_text="pass as `cursor` for the next page; null on the last page"
+    )
 
 
 class ResolveOutSerializer(serializers.Serializer):  # type: ignore[type-arg]

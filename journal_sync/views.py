@@ -20,6 +20,7 @@ from journal_sync.serializers import (
     BatchResultOutSerializer,
     ConflictErrorOutSerializer,
     ConflictListOutSerializer,
+    ConflictQuerySerializer,
     DeleteQuerySerializer,
     EntryPushSerializer,
     FeedPageOutSerializer,
@@ -30,7 +31,7 @@ from journal_sync.serializers import (
     ResolveSerializer,
     RevisionListOutSerializer,
     SyncStateOutSerializer,
-    conflict_json,
+    conflict_page_json,
     entry_write,
     feed_entry_json,
     page_json,
@@ -181,12 +182,15 @@ class RevisionListView(APIView):
 
 class ConflictListView(APIView):
     @extend_schema(
-        summary="Open conflicts with both versions", responses={200: ConflictListOutSerializer}
+        summary="Open conflicts with both versions, oldest first, paged",
+        parameters=[ConflictQuerySerializer],
+        responses={200: ConflictListOutSerializer},
     )
     def get(self, request: Request) -> Response:
         user = sync_user(request)
-        conflicts = [conflict_json(conflict) for conflict in selectors.open_conflicts(user=user)]
-        return Response({"conflicts": conflicts, "total_count": len(conflicts)})
+        query = validated(ConflictQuerySerializer(data=request.query_params))
+        page = selectors.open_conflicts_page(user=user, after=query["after"], limit=query["limit"])
+        return Response(conflict_page_json(page))
 
 
 class ConflictResolveView(APIView):

@@ -214,8 +214,16 @@ class Journal:
 
     # --- conflicts ---------------------------------------------------------------
     def conflicts(self) -> list[Conflict]:
-        body = self.api.call("GET", "/api/sync/conflicts")
-        return [self._conflict(item) for item in body["conflicts"]]
+        """Every open conflict, oldest first, page by page."""
+        found: list[Conflict] = []
+        cursor: str | None = None
+        while True:
+            params: dict[str, str | int] = {"limit": 100, **({"cursor": cursor} if cursor else {})}
+            body = self.api.call("GET", "/api/sync/conflicts", params=params)
+            found.extend(self._conflict(item) for item in body["conflicts"])
+            cursor = body.get("next_cursor")
+            if not body.get("has_more") or not cursor:
+                return found
 
     def _conflict(self, item: JsonObject) -> Conflict:
         entry_id = str(item["log_id"])

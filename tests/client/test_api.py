@@ -102,3 +102,43 @@ def test_refused_connection_is_retried_then_raised():
     api = ApiSession("http://127.0.0.1:9", backoff=0.0, retries=1, timeout=2)
     with pytest.raises(requests.ConnectionError):
         api.call("GET", "/api/health", authenticated=False)
+
+
+def _deleted_conflict(number: int) -> dict[str, object]:
+    version = {"deleted": True, "device_id": "phone", "updated_at": None}
+    return {
+        "id": f"conflict-{number}",
+        "log_id": f"entry-{number}",
+        "local_version": {**version, "base_revision": 1},
+        "remote_version": {**version, "revision": 2},
+        "detected_at": None,
+    }
+
+
+def test_the_journal_follows_conflict_pages_to_the_end(server):
+    from reflective_client.keyfile import KeyMaterial
+    from reflective_client.sync import Journal
+
+    page = {"total_count": 3}
+    server.script = [
+        (
+            200,
+            page
+            | {
+                "conflicts": [_deleted_conflict(1), _deleted_conflict(2)],
+                "has_more": True,
+                "next_cursor": "after-2",
+            },
+        ),
+        (200, page | {"conflicts": [_deleted_conflict(3)], "has_more": False, "next_cursor": None}),
+    ]
+    journal = Journal(session_for(server), KeyMaterial.generate("a@example.com"))
+    assert [conflict.id for conflict in journal.conflicts()] == [
+        "conflict-1",
+        "conflict-2",
+        "conflict-3",
+    ]
+    assert [path for _, path, _ in server.seen] == [
+        "/api/sync/conflicts?limit=100",
+        "/api/sync/conflicts?limit=100&cursor=after-2",
+    ]
