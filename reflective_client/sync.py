@@ -74,6 +74,32 @@ class Conflict:
     detected_at: str | None
 
 
+def sealed_entry(
+    keys: KeyMaterial,
+    entry_id: str,
+    text: str,
+    base_revision: int,
+    *,
+    created_at: str | None = None,
+) -> JsonObject:
+    """A push body: ``text`` sealed with AES-256-GCM, bound to ``entry_id`` as associated data.
+
+    Encrypted once per call: a retry of a lost answer must send these very bytes again.
+    """
+    sealed = aes_seal(keys.aes_key, text.encode(), context=entry_context(entry_id))
+    stamp = now_iso()
+    return {
+        "id": entry_id,
+        "encrypted_content": b64e(sealed.ciphertext),
+        "content_iv": b64e(sealed.iv),
+        "content_tag": b64e(sealed.tag),
+        "created_at": created_at or stamp,
+        "updated_at": stamp,
+        "device_id": keys.device_id,
+        "base_revision": base_revision,
+    }
+
+
 class Journal:
     """A device's local copy of one account's entries, kept in step with the server."""
 
@@ -137,19 +163,9 @@ class Journal:
         return PushResult(entry_id, str(body.get("status", "stored")), revision)
 
     def _sealed_payload(self, entry_id: str, text: str, created_at: str | None) -> JsonObject:
-        sealed = aes_seal(self.keys.aes_key, text.encode(), context=entry_context(entry_id))
         known = self.entries.get(entry_id)
-        stamp = now_iso()
-        return {
-            "id": entry_id,
-            "encrypted_content": b64e(sealed.ciphertext),
-            "content_iv": b64e(sealed.iv),
-            "content_tag": b64e(sealed.tag),
-            "created_at": created_at or stamp,
-            "updated_at": stamp,
-            "device_id": self.keys.device_id,
-            "base_revision": known.revision if known else 0,
-        }
+        base_revision = known.revision if known else 0
+        return sealed_entry(self.keys, entry_id, text, base_revision, created_at=created_at)
 
     def _remember(self, entry_id: str, text: str | None, revision: int, updated_at: str) -> None:
         self.entries[entry_id] = Entry(entry_id, text, revision, updated_at, self.keys.device_id)

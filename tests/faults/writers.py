@@ -6,10 +6,8 @@ from typing import Any
 from accounts.models import User
 from accounts.tokens import session_start
 from reflective_client import ReflectiveClient
-from reflective_client.crypto import aes_seal
-from reflective_client.encoding import b64e
 from reflective_client.keyfile import KeyMaterial
-from reflective_client.sync import entry_context, now_iso
+from reflective_client.sync import sealed_entry
 
 PASSWORD = "a fault tolerant passphrase 7"
 
@@ -33,18 +31,7 @@ def other_device(client: ReflectiveClient) -> ReflectiveClient:
 
 def sealed_item(keys: KeyMaterial, entry_id: str, text: str, base_revision: int) -> dict[str, Any]:
     """One batch item, encrypted once: a retry must send these very bytes again."""
-    sealed = aes_seal(keys.aes_key, text.encode(), context=entry_context(entry_id))
-    stamp = now_iso()
-    return {
-        "id": entry_id,
-        "encrypted_content": b64e(sealed.ciphertext),
-        "content_iv": b64e(sealed.iv),
-        "content_tag": b64e(sealed.tag),
-        "created_at": stamp,
-        "updated_at": stamp,
-        "device_id": keys.device_id,
-        "base_revision": base_revision,
-    }
+    return dict(sealed_entry(keys, entry_id, text, base_revision))
 
 
 def device_of(user: User, server_url: str) -> ReflectiveClient:
