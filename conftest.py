@@ -4,6 +4,7 @@ alice owns the data under test, bob is another user with the same tier, charlie 
 stranger on the default tier. Clients authenticate with real access tokens.
 """
 
+import threading
 from collections.abc import Callable
 
 import pytest
@@ -82,3 +83,31 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "postgres_only" in item.keywords:
             item.add_marker(skip)
+
+
+def run_in_threads(
+    targets: list[Callable[[], object]], *, together: bool = False
+) -> list[BaseException]:
+    """Run each target in its own thread (own connection, closed at the end); the errors.
+
+    ``together`` holds every thread at a barrier until all have started, to race them.
+    """
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(len(targets)) if together else None
+
+    def guarded(target: Callable[[], object]) -> None:
+        try:
+            if barrier is not None:
+                barrier.wait()
+            target()
+        except BaseException as error:  # noqa: BLE001 - reported by the caller
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=guarded, args=(target,)) for target in targets]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return errors

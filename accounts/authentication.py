@@ -4,6 +4,7 @@ from functools import cache
 from typing import Any
 
 from django.db import connection
+from rest_framework.request import Request
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
 
@@ -61,6 +62,13 @@ def live_session_user(session_id: str) -> User | None:
     if row is None:
         return None
     return _user_from_row(row)
+
+
+def request_user(request: Request) -> User:
+    """The account a request was authenticated as (for views that require a login)."""
+    user = request.user
+    assert isinstance(user, User)
+    return user
 
 
 class SessionJWTAuthentication(JWTAuthentication):

@@ -6,6 +6,7 @@ from typing import Any
 from rest_framework import serializers
 
 from accounts.models import ConsentRecord, Device, User
+from accounts.services import PREFERENCE_FIELDS
 from accounts.tiers import PrivacyTier
 from analytics.messages import AnalyticsSchemaTexts as Texts
 from reflective.lib.fields import (
@@ -103,14 +104,7 @@ class PreferencesOutSerializer(serializers.ModelSerializer[User]):
 
     class Meta:
         model = User
-        fields = [
-            "daily_word_goal",
-            "writing_reminder_time",
-            "theme_preferences",
-            "ai_features_enabled",
-            "timezone",
-            "locale",
-        ]
+        fields = list(PREFERENCE_FIELDS)
         read_only_fields = fields
 
 

@@ -55,12 +55,17 @@ def user_register(*, email: str, password: str, **profile: Any) -> User:
     if User.objects.filter(email=email).exists():
         raise _email_taken()
     candidate.set_password(password)
+    _save_with_unique_email(candidate)
+    return candidate
+
+
+def _save_with_unique_email(user: User) -> None:
+    """Save; an email another account took meanwhile (the unique index) is ``email_taken``."""
     try:
         with transaction.atomic():
-            candidate.save()
+            user.save()
     except IntegrityError:
         raise _email_taken() from None
-    return candidate
 
 
 def user_login(*, request: HttpRequest | None, email: str, password: str) -> TokenPair:
@@ -99,11 +104,7 @@ def user_profile_update(*, user: User, current_password: str | None = None, **ch
     for name, value in changes.items():
         if name in PROFILE_FIELDS:
             setattr(user, name, value)
-    try:
-        with transaction.atomic():
-            user.save()
-    except IntegrityError:
-        raise _email_taken() from None
+    _save_with_unique_email(user)
     return user
 
 

@@ -10,8 +10,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts import privacy, selectors, services
+from accounts.authentication import request_user
 from accounts.devices import device_forget
-from accounts.models import User
 from accounts.serializers import (
     ConsentRecordSerializer,
     DeviceSerializer,
@@ -33,19 +33,7 @@ from accounts.serializers import (
 )
 from accounts.throttles import LoginAccountThrottle, LoginIPThrottle, RegisterIPThrottle
 from accounts.tokens import session_end, session_refresh
-
-
-def _valid(serializer_class: Any, request: Request, **kwargs: Any) -> dict[str, Any]:
-    serializer = serializer_class(data=request.data, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
-
-
-def _me(request: Request) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
+from reflective.lib.fields import validated_input
 
 LOGIN_REFUSED = OpenApiResponse(description="invalid_credentials (same body for any cause)")
 REFRESH_REFUSED = OpenApiResponse(description="invalid_refresh_token: log in again")
@@ -64,7 +52,7 @@ class AuthViewSet(viewsets.ViewSet):
 
     @extend_schema(request=RegisterSerializer, responses={201: UserSerializer})
     def register(self, request: Request) -> Response:
-        user = services.user_register(**_valid(RegisterSerializer, request))
+        user = services.user_register(**validated_input(RegisterSerializer, request.data))
         return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -73,18 +61,18 @@ class AuthViewSet(viewsets.ViewSet):
         description="JSON or form body; `username` is accepted as an alias of `email`.",
     )
     def token(self, request: Request) -> Response:
-        credentials = _valid(TokenRequestSerializer, request)
+        credentials = validated_input(TokenRequestSerializer, request.data)
         return Response(services.user_login(request=request._request, **credentials))
 
     @extend_schema(
         request=RefreshTokenSerializer, responses={200: TokenPairSerializer, 401: REFRESH_REFUSED}
     )
     def refresh(self, request: Request) -> Response:
-        return Response(session_refresh(**_valid(RefreshTokenSerializer, request)))
+        return Response(session_refresh(**validated_input(RefreshTokenSerializer, request.data)))
 
     @extend_schema(request=RefreshTokenSerializer, responses={204: None, 401: REFRESH_REFUSED})
     def logout(self, request: Request) -> Response:
-        session_end(**_valid(RefreshTokenSerializer, request))
+        session_end(**validated_input(RefreshTokenSerializer, request.data))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -95,8 +83,8 @@ class PasswordViewSet(viewsets.ViewSet):
         description="Revokes every session of the account and returns a fresh token pair.",
     )
     def create(self, request: Request) -> Response:
-        data = _valid(PasswordChangeSerializer, request)
-        return Response(services.user_password_change(user=_me(request), **data))
+        data = validated_input(PasswordChangeSerializer, request.data)
+        return Response(services.user_password_change(user=request_user(request), **data))
 
 
 class MeViewSet(viewsets.ViewSet):
@@ -104,7 +92,7 @@ class MeViewSet(viewsets.ViewSet):
 
     @extend_schema(responses=UserSerializer)
     def retrieve(self, request: Request) -> Response:
-        return Response(UserSerializer(_me(request)).data)
+        return Response(UserSerializer(request_user(request)).data)
 
     @extend_schema(
         request=ProfileUpdateSerializer,
@@ -112,41 +100,41 @@ class MeViewSet(viewsets.ViewSet):
         description="Partial update. privacy_tier and password are ignored here.",
     )
     def partial_update(self, request: Request) -> Response:
-        changes = _valid(ProfileUpdateSerializer, request)
-        user = services.user_profile_update(user=_me(request), **changes)
+        changes = validated_input(ProfileUpdateSerializer, request.data)
+        user = services.user_profile_update(user=request_user(request), **changes)
         return Response(UserSerializer(user).data)
 
     update = partial_update
 
     @extend_schema(request=PasswordConfirmSerializer, responses={200: PurgeCountsSerializer})
     def destroy(self, request: Request) -> Response:
-        data = _valid(PasswordConfirmSerializer, request)
-        deleted = services.user_delete(user=_me(request), **data)
+        data = validated_input(PasswordConfirmSerializer, request.data)
+        deleted = services.user_delete(user=request_user(request), **data)
         return Response({"deleted": True, **deleted})
 
 
 class PreferencesViewSet(viewsets.ViewSet):
     @extend_schema(responses=PreferencesOutSerializer)
     def retrieve(self, request: Request) -> Response:
-        return Response(PreferencesOutSerializer(_me(request)).data)
+        return Response(PreferencesOutSerializer(request_user(request)).data)
 
     @extend_schema(request=PreferencesSerializer, responses=PreferencesOutSerializer)
     def update(self, request: Request) -> Response:
-        changes = _valid(PreferencesSerializer, request)
-        user = services.user_preferences_update(user=_me(request), **changes)
+        changes = validated_input(PreferencesSerializer, request.data)
+        user = services.user_preferences_update(user=request_user(request), **changes)
         return Response(PreferencesOutSerializer(user).data)
 
 
 class StatsViewSet(viewsets.ViewSet):
     @extend_schema(responses=OpenApiResponse(description="Counts, sizes and times only."))
     def retrieve(self, request: Request) -> Response:
-        return Response(selectors.user_stats(user=_me(request)))
+        return Response(selectors.user_stats(user=request_user(request)))
 
 
 class PrivacyViewSet(viewsets.ViewSet):
     @extend_schema(responses=PrivacyStateSerializer)
     def retrieve(self, request: Request) -> Response:
-        return Response(privacy.privacy_state(user=_me(request)))
+        return Response(privacy.privacy_state(user=request_user(request)))
 
     @extend_schema(
         request=PrivacyChangeSerializer,
@@ -164,9 +152,9 @@ class PrivacyViewSet(viewsets.ViewSet):
         ),
     )
     def update(self, request: Request) -> Response:
-        data = _valid(PrivacyChangeSerializer, request)
+        data = validated_input(PrivacyChangeSerializer, request.data)
         change = privacy.privacy_change(
-            user=_me(request),
+            user=request_user(request),
             tier=data["privacy_tier"],
             consent_timestamp=data.get("consent_timestamp"),
             he_public_key=data.get("he_public_key"),
@@ -176,7 +164,7 @@ class PrivacyViewSet(viewsets.ViewSet):
 
     @extend_schema(responses={200: PrivacyRevokeResultSerializer})
     def revoke(self, request: Request) -> Response:
-        change = privacy.privacy_revoke(user=_me(request))
+        change = privacy.privacy_revoke(user=request_user(request))
         state = privacy.privacy_state(user=change.user)
         return Response(
             {
@@ -194,7 +182,7 @@ class PrivacyViewSet(viewsets.ViewSet):
         )
     )
     def history(self, request: Request) -> Response:
-        records = selectors.consent_history(user=_me(request))
+        records = selectors.consent_history(user=request_user(request))
         return Response({"history": ConsentRecordSerializer(records, many=True).data})
 
 
@@ -203,12 +191,12 @@ class DeviceViewSet(viewsets.ViewSet):
         responses=inline_serializer("DeviceList", {"devices": DeviceSerializer(many=True)})
     )
     def retrieve(self, request: Request) -> Response:
-        devices = selectors.devices_of(user=_me(request))
+        devices = selectors.devices_of(user=request_user(request))
         return Response({"devices": DeviceSerializer(devices, many=True).data})
 
     @extend_schema(responses={204: None})
     def destroy(self, request: Request, device_id: str) -> Response:
-        device_forget(user=_me(request), device_id=device_id)
+        device_forget(user=request_user(request), device_id=device_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -218,7 +206,7 @@ class ExportViewSet(viewsets.ViewSet):
     )
     def retrieve(self, request: Request) -> StreamingHttpResponse:
         response = StreamingHttpResponse(
-            selectors.export_chunks(user=_me(request)), content_type="application/json"
+            selectors.export_chunks(user=request_user(request)), content_type="application/json"
         )
         response["Content-Disposition"] = 'attachment; filename="reflective-export.json"'
         response["Cache-Control"] = "no-store"

@@ -10,7 +10,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.models import User
+from accounts.authentication import request_user
 from analytics import selectors, services
 from analytics.aggregation import Aggregate, Bucket, Operation, metrics_aggregate
 from analytics.formats import public_key_decode
@@ -32,21 +32,9 @@ from analytics.serializers import (
     metric_uploads_parse,
 )
 from reflective.errors import ApiError
-from reflective.lib.fields import b64encode
+from reflective.lib.fields import b64encode, validated_input
 
 POLICY_CACHE_SECONDS = 3600
-
-
-def _valid(serializer_class: Any, data: Any) -> dict[str, Any]:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
-
-
-def _me(request: Request) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 BLOB_REFUSED = OpenApiResponse(description="a key or ciphertext refused; the body names why")
@@ -74,12 +62,12 @@ class PublicContextViewSet(viewsets.ViewSet):
         "the current key epoch.",
     )
     def update(self, request: Request) -> Response:
-        text = _valid(PublicContextUploadSerializer, request.data)["he_public_key"]
+        text = validated_input(PublicContextUploadSerializer, request.data)["he_public_key"]
         try:
             key_bytes = public_key_decode(text, max_bytes=settings.HE_PUBLIC_KEY_MAX_BYTES)
         except BlobRejectedError as rejected:
             raise ApiError(rejected.code, rejected.detail, status=422) from None
-        epoch = services.public_context_rekey(user=_me(request), key_bytes=key_bytes)
+        epoch = services.public_context_rekey(user=request_user(request), key_bytes=key_bytes)
         return Response(KeyEpochSerializer(epoch).data)
 
 
@@ -92,10 +80,12 @@ class MetricsViewSet(viewsets.ViewSet):
         summary="Upload encrypted metrics (atomic; a bad one is a 422 naming its index).",
     )
     def create(self, request: Request) -> Response:
-        items = _valid(MetricsUploadSerializer, request.data)["metrics"]
+        items = validated_input(MetricsUploadSerializer, request.data)["metrics"]
         # Parsing hands each ciphertext's text over as bytes and drops it, so the request
         # never holds both forms of a 48 MiB upload at once.
-        stored = services.metrics_upload(user=_me(request), metrics=metric_uploads_parse(items))
+        stored = services.metrics_upload(
+            user=request_user(request), metrics=metric_uploads_parse(items)
+        )
         body = {
             "success": True,
             "message": f"Stored {stored.count} encrypted metrics.",
@@ -119,9 +109,11 @@ class MetricsViewSet(viewsets.ViewSet):
         query = {"log_id": request.query_params.getlist("log_id")}
         if "metric_type" in request.query_params:
             query["metric_type"] = request.query_params["metric_type"]  # type: ignore[assignment]
-        params = _valid(MetricsDeleteQuerySerializer, query)
+        params = validated_input(MetricsDeleteQuerySerializer, query)
         deleted = services.metrics_delete(
-            user=_me(request), log_ids=params["log_id"], metric_type=params.get("metric_type")
+            user=request_user(request),
+            log_ids=params["log_id"],
+            metric_type=params.get("metric_type"),
         )
         return Response({"deleted_metrics": deleted})
 
@@ -130,7 +122,7 @@ class MetricsViewSet(viewsets.ViewSet):
         summary="Delete every encrypted metric and rollup (key epochs stay).",
     )
     def wipe(self, request: Request) -> Response:
-        counts = services.metrics_delete_all(user=_me(request))
+        counts = services.metrics_delete_all(user=request_user(request))
         total = counts["deleted_metrics"]
         return Response({"message": f"Deleted {total} encrypted metrics.", **counts})
 
@@ -173,8 +165,8 @@ class AggregateViewSet(viewsets.ViewSet):
         summary="Sum, average or count one metric type over time, optionally in local buckets.",
     )
     def create(self, request: Request) -> Response:
-        user = _me(request)
-        query = _valid(AggregateRequestSerializer, request.data)
+        user = request_user(request)
+        query = validated_input(AggregateRequestSerializer, request.data)
         time_range = query.get("time_range") or {}
         bucket = query.get("bucket")
         result = metrics_aggregate(

@@ -25,12 +25,17 @@ from journal_sync.models import EntryConflict, Resolution
 from journal_sync.selectors import ConflictPage
 from journal_sync.services import CIPHERTEXT_FIELDS, EntryContent, EntryWrite, PushResult
 from reflective.errors import ApiError, Messages
-from reflective.lib.fields import AwareDateTimeField, Base64BytesField, StrictSerializer, b64encode
+from reflective.lib.fields import (
+    POSITION_MAX,
+    AwareDateTimeField,
+    Base64BytesField,
+    StrictSerializer,
+    b64encode,
+)
 
 CIPHERTEXT_TOO_LARGE = "ciphertext_too_large"
 ENTRY_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 RESERVED_ENTRY_IDS = frozenset({"content"})
-MAX_REVISION = 2**62
 
 
 # --- fields --------------------------------------------------------------------------
@@ -104,7 +109,7 @@ class EntryPushSerializer(StrictSerializer):
     created_at = AwareDateTimeField(**_optional())
     updated_at = AwareDateTimeField(**_optional())
     device_id = device_id_field()
-    base_revision = StrictIntegerField(min_value=0, max_value=MAX_REVISION, **_optional())
+    base_revision = StrictIntegerField(min_value=0, max_value=POSITION_MAX, **_optional())
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if (attrs.get("encrypted_embedding") is None) != (attrs.get("embedding_iv") is None):
@@ -173,7 +178,7 @@ class ConflictQuerySerializer(serializers.Serializer):  # type: ignore[type-arg]
 
 class DeleteQuerySerializer(serializers.Serializer):  # type: ignore[type-arg]
     device_id = device_id_field(required=False)
-    base_revision = serializers.IntegerField(required=False, min_value=0, max_value=MAX_REVISION)
+    base_revision = serializers.IntegerField(required=False, min_value=0, max_value=POSITION_MAX)
 
 
 class ResolveSerializer(StrictSerializer):

@@ -8,6 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.authentication import request_user
 from accounts.devices import device_seen
 from accounts.locks import TierMessages
 from accounts.models import User
@@ -51,8 +52,7 @@ def sync_user(request: Request) -> User:
     Writes check the tier again under the user's lock; this early check only spares a
     refused request its validation.
     """
-    user = request.user
-    assert isinstance(user, User)
+    user = request_user(request)
     if not tier_allows(user.privacy_tier, PrivacyTier.FULL_SYNC):
         raise ApiError(
             "tier_required",
@@ -164,9 +164,7 @@ class ContentWipeView(APIView):
         responses={200: PurgeCountsOutSerializer},
     )
     def delete(self, request: Request) -> Response:
-        user = request.user
-        assert isinstance(user, User)
-        return Response(services.entries_wipe(user=user))
+        return Response(services.entries_wipe(user=request_user(request)))
 
 
 class RevisionListView(APIView):

@@ -6,7 +6,7 @@ from django.conf import settings
 from rest_framework import serializers
 
 from reflective.errors import ApiError
-from reflective.lib.fields import Base64BytesField, StrictSerializer
+from reflective.lib.fields import POSITION_MAX, Base64BytesField, StrictSerializer
 from tags.colors import color_is_valid
 from tags.messages import TagMessages
 from tags.models import (
@@ -20,9 +20,6 @@ from tags.models import (
 CIPHERTEXT_TOO_LARGE = "ciphertext_too_large"
 # Cleanup windows beyond a century are mistakes, and would overflow date arithmetic.
 CLEANUP_MAX_DAYS = 36_500
-
-# Revisions, feed positions and offsets are PostgreSQL bigints: larger input is a 400.
-POSITION_MAX = 2**63 - 1
 
 
 def _name_ciphertext_field(**kwargs: Any) -> Base64BytesField:

@@ -14,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import User
+from accounts.authentication import request_user
 from tags import selectors, services
 from tags.serializers import (
     TagChangesSerializer,
@@ -29,12 +29,6 @@ from tags.serializers import (
 )
 
 SCHEMA_TAGS = ["tags"]
-
-
-def _me(request: Request) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 def _query(serializer_class: Any, request: Request) -> dict[str, Any]:
@@ -69,7 +63,7 @@ class TagListView(APIView):
         ),
     )
     def get(self, request: Request) -> Response:
-        user = _me(request)
+        user = request_user(request)
         query = _query(TagListQuerySerializer, request)
         if "cursor" in query:
             changes = selectors.tag_changes_since(
@@ -90,7 +84,7 @@ class TagListView(APIView):
     )
     def post(self, request: Request) -> Response:
         data = tag_input_validated(TagCreateSerializer(data=request.data))
-        creation = services.tag_create(user=_me(request), **data)
+        creation = services.tag_create(user=request_user(request), **data)
         code = status.HTTP_201_CREATED if creation.created else status.HTTP_200_OK
         return Response(TagSerializer(creation.tag).data, status=code)
 
@@ -103,7 +97,7 @@ class TagDetailView(APIView):
     )
     def patch(self, request: Request, tag_id: uuid.UUID) -> Response:
         data = tag_input_validated(TagUpdateSerializer(data=request.data))
-        tag = services.tag_update(user=_me(request), tag_id=tag_id, **data)
+        tag = services.tag_update(user=request_user(request), tag_id=tag_id, **data)
         return Response(TagSerializer(tag).data)
 
     @extend_schema(
@@ -113,14 +107,14 @@ class TagDetailView(APIView):
         description="Delete a tag; answers with its tombstone (a repeated delete gets the same).",
     )
     def delete(self, request: Request, tag_id: uuid.UUID) -> Response:
-        tombstone = services.tag_delete(user=_me(request), tag_id=tag_id)
+        tombstone = services.tag_delete(user=request_user(request), tag_id=tag_id)
         return Response(TagSerializer(tombstone).data)
 
 
 class TagTouchView(APIView):
     @extend_schema(tags=SCHEMA_TAGS, request=None, responses={200: TagSerializer})
     def post(self, request: Request, tag_id: uuid.UUID) -> Response:
-        tag = services.tag_touch(user=_me(request), tag_id=tag_id)
+        tag = services.tag_touch(user=request_user(request), tag_id=tag_id)
         return Response(TagSerializer(tag).data)
 
 
@@ -134,5 +128,5 @@ class TagCleanupView(APIView):
     )
     def delete(self, request: Request) -> Response:
         query = _query(TagCleanupQuerySerializer, request)
-        deleted = services.tag_cleanup(user=_me(request), days=query["days"])
+        deleted = services.tag_cleanup(user=request_user(request), days=query["days"])
         return Response({"deleted_count": deleted})

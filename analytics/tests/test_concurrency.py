@@ -1,41 +1,19 @@
 """Concurrent uploads to one series keep rollups exact (real threads, PostgreSQL locks)."""
 
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.db import connection
 
 from accounts.models import User
 from accounts.tiers import PrivacyTier
 from analytics.models import EncryptedMetric, MetricRollup, MetricSeries
 from analytics.services import MetricUpload, metrics_upload, public_context_install
+from conftest import run_in_threads
 from reflective.lib.user_data import user_data
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
 
 START = datetime(2024, 6, 1, 12, tzinfo=UTC)
-
-
-def _run_together(jobs):
-    barrier = threading.Barrier(len(jobs))
-    errors: list[BaseException] = []
-
-    def run(job):
-        try:
-            barrier.wait()
-            job()
-        except BaseException as error:  # noqa: BLE001 - reported by the test below
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return errors
 
 
 def test_concurrent_first_uploads_share_one_series_and_exact_rollups(keys):
@@ -52,7 +30,7 @@ def test_concurrent_first_uploads_share_one_series_and_exact_rollups(keys):
             ],
         )
 
-    errors = _run_together([job(worker) for worker in values])
+    errors = run_in_threads([job(worker) for worker in values], together=True)
 
     assert errors == []
     assert MetricSeries.objects.filter(user=user).count() == 1
@@ -80,7 +58,7 @@ def test_an_upload_racing_a_downgrade_leaves_nothing_behind(keys):
             locked.privacy_tier = PrivacyTier.LOCAL_ONLY
             locked.save(update_fields=["privacy_tier"])
 
-    errors = _run_together([upload, downgrade])
+    errors = run_in_threads([upload, downgrade], together=True)
 
     # Either the upload committed first and was purged, or it saw local_only and was refused.
     assert all(getattr(error, "code", "") in {"tier_required", "no_key"} for error in errors)

@@ -13,33 +13,13 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from conftest import client_for
+from conftest import client_for, run_in_threads
 from journal_sync.cursor import cursor_decode
 from journal_sync.models import EncryptedEntry, EntryConflict
 from journal_sync.services import sync_prune
 from journal_sync.tests.conftest import payload, push, unseal, write
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
-
-
-def _run(targets: list[Callable[[], None]]) -> list[BaseException]:
-    """Run each target in its own thread (own connection, closed at the end)."""
-    errors: list[BaseException] = []
-
-    def guarded(target: Callable[[], None]) -> None:
-        try:
-            target()
-        except BaseException as error:  # noqa: BLE001 - reported by the caller
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=guarded, args=(target,)) for target in targets]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return errors
 
 
 class Puller:
@@ -87,9 +67,9 @@ def test_concurrent_pushes_reach_a_pulling_device_once_each_in_order(alice: User
 
         return push_all
 
-    pull_thread = threading.Thread(target=lambda: _run([puller.run]))
+    pull_thread = threading.Thread(target=lambda: run_in_threads([puller.run]))
     pull_thread.start()
-    errors = _run([writer(number) for number in range(writers)])
+    errors = run_in_threads([writer(number) for number in range(writers)])
     puller.stop.set()
     pull_thread.join(timeout=120)
     assert errors == []
@@ -131,10 +111,12 @@ def test_a_slow_write_that_started_first_is_not_skipped(alice: User) -> None:
         assert [entry_id for _, entry_id in puller.seen] == ["before"]
         puller.run()
 
-    pull_thread = threading.Thread(target=lambda: errors.extend(_run([pull_while_slow_holds])))
+    pull_thread = threading.Thread(
+        target=lambda: errors.extend(run_in_threads([pull_while_slow_holds]))
+    )
     errors: list[BaseException] = []
     pull_thread.start()
-    errors.extend(_run([slow, *(follower(n) for n in range(3))]))
+    errors.extend(run_in_threads([slow, *(follower(n) for n in range(3))]))
     puller.stop.set()
     pull_thread.join(timeout=120)
     assert errors == []
@@ -157,7 +139,7 @@ def _race_edits(devices: dict[str, APIClient], base: int) -> dict[str, Any]:
 
         return run
 
-    assert _run([edit(name) for name in devices]) == []
+    assert run_in_threads([edit(name) for name in devices]) == []
     return answers
 
 
@@ -195,7 +177,7 @@ def test_racing_first_uploads_of_one_id_store_one_and_conflict_the_other(alice: 
 
         return run
 
-    assert _run([create(name) for name in devices]) == []
+    assert run_in_threads([create(name) for name in devices]) == []
     assert sorted(answer.status_code for answer in answers.values()) == [201, 409]
 
 
@@ -222,7 +204,7 @@ def test_concurrent_edits_never_lose_a_write(alice: User) -> None:
 
         return run
 
-    assert _run([editor(number) for number in range(len(devices))]) == []
+    assert run_in_threads([editor(number) for number in range(len(devices))]) == []
     final = devices[0].get("/api/sync/backups").json()["backups"][0]
     assert final["revision"] == 1 + len(devices) * edits_per_device
     text = unseal(final, "counter")
@@ -245,7 +227,7 @@ def test_a_prune_between_the_watermark_read_and_the_page_read_still_answers_410(
     def prune_after_the_position_read(execute: Any, sql: str, *args: Any) -> Any:
         result = execute(sql, *args)
         if not pruned and "pruned_seq" in sql and "FOR UPDATE" not in sql:
-            errors = _run([lambda: pruned.append(sync_prune(now=timezone.now()))])
+            errors = run_in_threads([lambda: pruned.append(sync_prune(now=timezone.now()))])
             assert not errors, errors
         return result
 

@@ -11,6 +11,10 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+# The largest revision, feed position or offset accepted from a client: PostgreSQL columns
+# are bigints, and the headroom leaves room for the next revision.
+POSITION_MAX = 2**62
+
 LOCALE_PATTERN = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8}){0,4}$")
 
 
@@ -107,3 +111,12 @@ class StrictSerializer(serializers.Serializer):  # type: ignore[type-arg]
                     {name: ["Unknown field."] for name in sorted(unknown)}
                 )
         return super().to_internal_value(data)
+
+
+def validated_input(
+    serializer_class: type[serializers.Serializer[Any]], data: Any
+) -> dict[str, Any]:
+    """The serializer's validated data; invalid input raises DRF's 400, rendered as ApiError."""
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
