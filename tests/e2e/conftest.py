@@ -20,6 +20,8 @@ import requests
 from django.conf import settings
 from django.db import connection
 
+from conftest import skip_outside_ci
+
 PROJECT_DIR = Path(settings.BASE_DIR)
 STARTUP_SECONDS = 60
 
@@ -123,6 +125,6 @@ def running_gunicorn(
 @pytest.fixture
 def gunicorn_server(transactional_db: None, tmp_path: Path) -> Iterator[RunningServer]:
     if connection.vendor != "postgresql":
-        pytest.skip("the end-to-end server runs on PostgreSQL")
+        skip_outside_ci("the end-to-end server runs on PostgreSQL")
     with running_gunicorn(database_url(), tmp_path) as server:
         yield server

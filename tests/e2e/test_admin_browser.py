@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import skip_outside_ci
 from reflective_client import KeyMaterial, ReflectiveClient
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -49,7 +50,7 @@ def test_operator_sees_entry_and_conflict_metadata_not_ciphertext(
     live_server, django_user_model, tmp_path
 ):
     if not CHROMIUM.exists():
-        pytest.skip("needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)")
+        skip_outside_ci("needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
     canary = f"canary-{secrets.token_hex(8)}"

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import skip_outside_ci
+
 pytestmark = [pytest.mark.slow, pytest.mark.postgres_only]
 
 NODE_DIR = Path(__file__).resolve().parents[1] / "node"
@@ -22,9 +24,9 @@ NODE = shutil.which("node")
 @pytest.fixture
 def node() -> str:
     if NODE is None:
-        pytest.skip("node is not installed")
+        skip_outside_ci("node is not installed")
     if not (NODE_DIR / "node_modules" / "node-seal").is_dir():
-        pytest.skip("node-seal is not installed: npm ci --prefix tests/node")
+        skip_outside_ci("node-seal is not installed: npm ci --prefix tests/node")
     return NODE
 
 

@@ -7,13 +7,14 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
+from conftest import skip_outside_ci
 from tests.e2e.conftest import RunningServer, database_url, running_gunicorn
 from tests.faults.private_postgres import PrivatePostgres, private_postgres, unusable_reason
 
 
 def _require_postgresql() -> None:
     if connection.vendor != "postgresql":
-        pytest.skip("fault tests run the server on PostgreSQL")
+        skip_outside_ci("fault tests run the server on PostgreSQL")
 
 
 @pytest.fixture
@@ -28,7 +29,7 @@ def private_database() -> Iterator[tuple[PrivatePostgres, str]]:
     """A migrated database on a private PostgreSQL instance the test may stop and start."""
     reason = unusable_reason()
     if reason is not None:
-        pytest.skip(reason)
+        skip_outside_ci(reason)
     with private_postgres() as instance:
         yield instance, instance.create_migrated_database("reflective")
 
