@@ -208,5 +208,6 @@ def deployment_server(state: Path) -> Iterator[SmokeServer]:
             )
     with _serving(serve, env, url, log_path):
         client_env = {**base_environment(state), "REFLECTIVE_SERVER_URL": url}
-        headers = {"Authorization": f"Bearer {env['METRICS_TOKEN']}"}
+        token = env.get("METRICS_TOKEN")
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
         yield SmokeServer("deployment", url, log_path, client_env, metrics_headers=headers)
