@@ -1,6 +1,11 @@
 """gunicorn settings: stateless sync workers, metrics merged across workers.
 
 TenSEAL holds the GIL, so the server scales with worker processes, not threads.
+
+prometheus_client picks, when it is first imported, whether samples live in process memory
+or in files under PROMETHEUS_MULTIPROC_DIR. The workers fork from this master, so the
+directory must be in the environment before anything here imports prometheus_client;
+otherwise every worker counts in memory and /metrics, which reads the directory, is empty.
 """
 
 import multiprocessing
@@ -8,8 +13,6 @@ import os
 import shutil
 import tempfile
 from typing import Any
-
-from prometheus_client import multiprocess
 
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2))
 worker_class = "sync"
@@ -20,15 +23,24 @@ max_requests_jitter = 500
 accesslog = None  # the application writes one structured line per request
 errorlog = "-"
 
+_metrics_dir_given = "PROMETHEUS_MULTIPROC_DIR" in os.environ
 _metrics_dir = os.environ.setdefault(
     "PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="reflective-metrics-")
 )
 
 
 def on_starting(server: Any) -> None:
+    # Samples of a previous run would be added to this one's.
     shutil.rmtree(_metrics_dir, ignore_errors=True)
     os.makedirs(_metrics_dir, exist_ok=True)
 
 
 def child_exit(server: Any, worker: Any) -> None:
+    from prometheus_client import multiprocess
+
     multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
+
+
+def on_exit(server: Any) -> None:
+    if not _metrics_dir_given:
+        shutil.rmtree(_metrics_dir, ignore_errors=True)

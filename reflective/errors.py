@@ -69,6 +69,7 @@ class Messages:
     THROTTLED = "Too many requests. Try again in {wait} seconds."
     NOT_AUTHENTICATED = "Authentication credentials were not provided or are invalid."
     PERMISSION_DENIED = "You do not have permission to do this."
+    METRICS_FORBIDDEN = "Metrics are for operators: send Authorization: Bearer <METRICS_TOKEN>."
     METHOD_NOT_ALLOWED = "Method {method} is not allowed here."
 
 

@@ -1,18 +1,15 @@
-"""Liveness, readiness and Prometheus exposition."""
+"""Liveness and readiness."""
 
 import logging
 
 from django.db import connection
-from django.http import HttpRequest, HttpResponse
 from drf_spectacular.utils import extend_schema, inline_serializer
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from rest_framework import serializers
 from rest_framework.decorators import api_view, authentication_classes, permission_classes
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from analytics.ckks import DEFAULT_POLY_MODULUS_DEGREE, parameters_context
-from reflective.lib.prometheus import metrics_registry
 
 logger = logging.getLogger("reflective.health")
 
@@ -62,7 +59,3 @@ def ready(request: Request) -> Response:
         {"status": "ok" if healthy else "unavailable", "checks": checks},
         status=200 if healthy else 503,
     )
-
-
-def prometheus_metrics(request: HttpRequest) -> HttpResponse:
-    return HttpResponse(generate_latest(metrics_registry()), content_type=CONTENT_TYPE_LATEST)

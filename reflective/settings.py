@@ -56,11 +56,14 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    # Before staticfiles, so that runserver serves static files the way gunicorn does.
+    "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "corsheaders",
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "accounts",
     "journal_sync",
     "analytics",
@@ -71,6 +74,7 @@ MIDDLEWARE = [
     "reflective.lib.observability.RequestObservabilityMiddleware",
     "reflective.lib.body_limit.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -145,8 +149,22 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
+# Static files (the admin's, the API docs') come from the app server itself, through
+# WhiteNoise: in development straight from the installed apps, in production from
+# collectstatic's STATIC_ROOT, compressed (gzip, brotli) under content-hashed names that
+# browsers may cache forever.
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- API -------------------------------------------------------------------------------
@@ -180,6 +198,9 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI from the pinned drf-spectacular-sidecar package, served as static files.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {"PrivacyTierEnum": "accounts.tiers.PrivacyTier"},
     "POSTPROCESSING_HOOKS": [
@@ -222,6 +243,13 @@ SYNC_TOMBSTONE_RETENTION_DAYS = env.int("SYNC_TOMBSTONE_RETENTION_DAYS", default
 HE_PUBLIC_KEY_MAX_BYTES = env.int("HE_PUBLIC_KEY_MAX_BYTES", default=2 * 1024 * 1024)
 HE_CIPHERTEXT_MAX_BYTES = env.int("HE_CIPHERTEXT_MAX_BYTES", default=1536 * 1024)
 METRICS_MAX_PER_REQUEST = env.int("METRICS_MAX_PER_REQUEST", default=500)
+
+# --- Prometheus metrics: for operators only ------------------------------------------
+# With METRICS_TOKEN set, /metrics answers only requests with "Authorization: Bearer <it>".
+# Without one it answers only this machine (loopback), and only in development: in
+# production a proxy on the same host would make every visitor look local.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_LOOPBACK_WITHOUT_TOKEN = DEBUG
 
 # --- Security headers (production) ----------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -3,6 +3,7 @@ from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from reflective import health
+from reflective.lib.prometheus import prometheus_metrics
 
 api_patterns: list[URLPattern | URLResolver] = [
     path("health", health.health, name="health"),
@@ -17,7 +18,7 @@ api_patterns: list[URLPattern | URLResolver] = [
 
 urlpatterns = [
     path("api/", include(api_patterns)),
-    path("metrics", health.prometheus_metrics, name="metrics"),
+    path("metrics", prometheus_metrics, name="metrics"),
     path("admin/", admin.site.urls),
 ]
 

@@ -3,6 +3,10 @@
 The access line holds method, route pattern, status, duration and user id: never a body,
 header, query string, token or password. Routes are the URL patterns (``sync/backup/<id>``),
 so ids chosen by clients do not appear in logs or metric labels either.
+
+Every label value comes from a fixed set, so no client can add series: methods outside
+HTTP's usual seven are ``other``, and a path that matches no URL pattern is ``unmatched``
+(or ``static`` under STATIC_URL, which WhiteNoise answers before any URL is resolved).
 """
 
 import json
@@ -12,6 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from prometheus_client import Counter, Histogram
@@ -73,9 +78,19 @@ def _timed_queries() -> Iterator[_QueryTimer]:
         yield timer
 
 
-def _route_of(request: HttpRequest) -> str:
+METHOD_LABELS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def method_label(request: HttpRequest) -> str:
+    method = request.method or ""
+    return method if method in METHOD_LABELS else "other"
+
+
+def route_label(request: HttpRequest) -> str:
     match = getattr(request, "resolver_match", None)
-    return match.route if match is not None and match.route else "unmatched"
+    if match is not None and match.route:
+        return str(match.route)
+    return "static" if request.path.startswith(settings.STATIC_URL) else "unmatched"
 
 
 def _user_id_of(request: HttpRequest) -> str | None:
@@ -95,14 +110,14 @@ class RequestObservabilityMiddleware:
         with _timed_queries() as timer:
             response = self.get_response(request)
         duration = time.perf_counter() - started
-        route = _route_of(request)
-        REQUESTS.labels(request.method, route, str(response.status_code)).inc()
-        LATENCY.labels(request.method, route).observe(duration)
+        method, route = method_label(request), route_label(request)
+        REQUESTS.labels(method, route, str(response.status_code)).inc()
+        LATENCY.labels(method, route).observe(duration)
         DB_TIME.labels(route).observe(timer.seconds)
         access_logger.info(
             "request",
             extra={
-                "method": request.method,
+                "method": method,
                 "route": route,
                 "status": response.status_code,
                 "duration_ms": round(duration * 1000, 2),

@@ -1,5 +1,5 @@
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection
 from django.test import override_settings
 from rest_framework.test import APIClient
 
@@ -75,17 +75,23 @@ def test_unexpected_errors_are_a_generic_500(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_readiness_reports_an_unreachable_database_as_503(anon: APIClient) -> None:
-    original = dict(connection.settings_dict)
-    connection.close()
+def test_readiness_reports_an_unreachable_database_as_503(
+    anon: APIClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
     if connection.vendor == "postgresql":
-        connection.settings_dict["PORT"] = "1"
+        # A real refused connection: nothing listens on port 1.
+        monkeypatch.setitem(connection.settings_dict, "PORT", "1")
+        connection.close()
     else:
-        connection.settings_dict["NAME"] = "/nonexistent/dir/db.sqlite3"
+        # The SQLite test database lives in memory: closing it would lose it for every later
+        # test, and Django ignores the close anyway. Fail the way sqlite3 does instead.
+        def unreachable() -> None:
+            raise OperationalError("unable to open database file")
+
+        monkeypatch.setattr(connection, "ensure_connection", unreachable)
     try:
         response = anon.get("/api/health/ready")
     finally:
         connection.close()
-        connection.settings_dict.update(original)
     assert response.status_code == 503
     assert response.json()["checks"] == {"database": False, "tenseal": True}

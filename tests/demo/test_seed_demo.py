@@ -65,7 +65,12 @@ def test_seeding_again_adds_nothing(tmp_path):
 @pytest.mark.filterwarnings("ignore:Overriding setting DATABASES")
 def test_reset_is_refused_on_a_remote_database(settings):
     # Django reads DATABASES once per connection; only the refusal check sees this copy.
-    remote = {**settings.DATABASES["default"], "HOST": "db.internal.example"}
+    # (An SQLite file is always on this machine, so the remote one is PostgreSQL.)
+    remote = {
+        **settings.DATABASES["default"],
+        "ENGINE": "django.db.backends.postgresql",
+        "HOST": "db.internal.example",
+    }
     settings.DATABASES = {**settings.DATABASES, "default": remote}
     with pytest.raises(CommandError, match="non-local database"):
         call_command("seed_demo", "--reset", "--with-data", stdout=io.StringIO())

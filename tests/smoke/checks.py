@@ -7,6 +7,7 @@ the metrics, static files that nothing serves, API docs that load scripts from t
 import re
 import secrets
 import subprocess
+import time
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
@@ -28,6 +29,7 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+WELCOME_SECONDS = 30
 PAGES = ("/admin/login/", "/api/docs/")
 # Django admin's header colour (--header-bg): only there when base.css was loaded.
 ADMIN_HEADER_BACKGROUND = "rgb(65, 118, 144)"
@@ -116,6 +118,19 @@ def _assets_answer(server: SmokeServer, path: str) -> None:
         assert response.content, url
 
 
+def static_files_are_compressed_and_cache_busted(server: SmokeServer) -> None:
+    """Production's assets: content-hashed names, cached for good, sent compressed."""
+    for path in PAGES:
+        for url in assets_of(f"{server.url}{path}"):
+            if not url.endswith((".css", ".js")):
+                continue
+            assert re.search(r"\.[0-9a-f]{12}\.(css|js)$", url), f"no content hash in {url}"
+            response = requests.get(url, headers={"Accept-Encoding": "br, gzip"}, timeout=10)
+            assert response.status_code == 200, url
+            assert "immutable" in response.headers["Cache-Control"], url
+            assert response.headers.get("Content-Encoding") in {"br", "gzip"}, url
+
+
 def _browser_pages(server: SmokeServer, screenshot_dir: Path) -> dict[str, dict[str, object]]:
     """Each page in headless Chromium: what it shows, and every host it asked for something."""
     if not CHROMIUM.exists():
@@ -166,6 +181,10 @@ def browser_shows_styled_admin_and_the_operations_using_only_this_server(
 
 
 def make_run_says_what_to_do_next(server: SmokeServer) -> None:
+    # Printed by a process that polls readiness too: give it a moment after the test's poll.
+    deadline = time.monotonic() + WELCOME_SECONDS
+    while "Reflective is up" not in server.log_text() and time.monotonic() < deadline:
+        time.sleep(0.5)
     log = server.log_text()
     for expected in (
         f"{server.url}/api/docs/",
@@ -173,4 +192,4 @@ def make_run_says_what_to_do_next(server: SmokeServer) -> None:
         ".venv/bin/python -m reflective_client --as test@example.com entries",
         *(f"{email} / {password}" for email, password, _tier in DEMO_USERS),
     ):
-        assert expected in log
+        assert expected in log, log[-3000:]

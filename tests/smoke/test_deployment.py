@@ -30,6 +30,10 @@ def test_admin_and_docs_assets_come_from_this_server(deployment: SmokeServer) ->
     checks.page_assets_come_from_this_server(deployment)
 
 
+def test_static_files_are_compressed_and_cache_busted(deployment: SmokeServer) -> None:
+    checks.static_files_are_compressed_and_cache_busted(deployment)
+
+
 def test_a_browser_shows_a_styled_admin_and_the_api_operations(
     deployment: SmokeServer, screenshot_dir: Path
 ) -> None:
