@@ -1,28 +1,11 @@
-"""An operator in a real browser: the admin shows an entry and a conflict, sizes only.
-
-Headless Debian Chromium (package ``chromium``) driven by Playwright, which is pointed at
-``/usr/bin/chromium`` and never downloads a browser of its own.
-"""
+"""An operator in a real browser: a styled admin shows an entry and a conflict, sizes only."""
 
 import secrets
-from pathlib import Path
 
 import pytest
 
-from conftest import skip_outside_ci
 from reflective_client import KeyMaterial, ReflectiveClient
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from tests.browser import ADMIN_HEADER_BACKGROUND, ADMIN_HEADER_STYLE, launch_chromium
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
 
@@ -49,8 +32,6 @@ def entry_with_conflict(server_url: str, canary: str) -> tuple[str, list[bytes]]
 def test_operator_sees_entry_and_conflict_metadata_not_ciphertext(
     live_server, django_user_model, tmp_path
 ):
-    if not CHROMIUM.exists():
-        skip_outside_ci("needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
     canary = f"canary-{secrets.token_hex(8)}"
@@ -59,12 +40,12 @@ def test_operator_sees_entry_and_conflict_metadata_not_ciphertext(
     django_user_model.objects.create_superuser("operator@example.com", admin_password)
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS, headless=True
-        )
+        browser = launch_chromium(playwright)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             page.goto(f"{live_server.url}/admin/login/?next=/admin/")
+            # What the operator sees, not just the HTML: base.css was served and applied.
+            assert page.evaluate(ADMIN_HEADER_STYLE) == ADMIN_HEADER_BACKGROUND
             page.fill("#id_username", "operator@example.com")
             page.fill("#id_password", admin_password)
             page.click("input[type=submit]")

@@ -15,24 +15,11 @@ from urllib.parse import urljoin, urlsplit
 import requests
 
 from accounts.demo import DEMO_USERS
-from conftest import skip_outside_ci
+from tests.browser import ADMIN_HEADER_BACKGROUND, ADMIN_HEADER_STYLE, launch_chromium
 from tests.smoke.servers import PROJECT_DIR, SmokeServer, readme_commands
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 WELCOME_SECONDS = 30
 PAGES = ("/admin/login/", "/api/docs/")
-# Django admin's header colour (--header-bg): only there when base.css was loaded.
-ADMIN_HEADER_BACKGROUND = "rgb(65, 118, 144)"
 REQUEST_SAMPLE = re.compile(
     r'^reflective_http_requests_total\{method="GET",route="api/health",status="200"\} (\S+)$',
     re.MULTILINE,
@@ -133,25 +120,19 @@ def static_files_are_compressed_and_cache_busted(server: SmokeServer) -> None:
 
 def _browser_pages(server: SmokeServer, screenshot_dir: Path) -> dict[str, dict[str, object]]:
     """Each page in headless Chromium: what it shows, and every host it asked for something."""
-    if not CHROMIUM.exists():
-        skip_outside_ci("needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
     seen: dict[str, dict[str, object]] = {}
     mode = server.mode.replace(" ", "-")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS, headless=True
-        )
+        browser = launch_chromium(playwright)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             hosts: set[str] = set()
             page.on("request", lambda request: hosts.add(urlsplit(request.url).netloc))
             page.goto(f"{server.url}/admin/login/")
             page.wait_for_load_state("networkidle")
-            header = page.evaluate(
-                "getComputedStyle(document.getElementById('header')).backgroundColor"
-            )
+            header = page.evaluate(ADMIN_HEADER_STYLE)
             page.screenshot(path=str(screenshot_dir / f"{mode}-admin-login.png"), full_page=True)
             seen["admin"] = {"header": header, "hosts": set(hosts)}
 
