@@ -7,7 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.smoke.servers import SmokeServer, deployment_server, make_run_server
+from tests.smoke.servers import (
+    SmokeServer,
+    deployment_database,
+    deployment_server,
+    make_run_server,
+)
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +28,8 @@ def make_run() -> Iterator[SmokeServer]:
 def deployment() -> Iterator[SmokeServer]:
     with (
         tempfile.TemporaryDirectory(prefix="reflective-smoke-") as state,
-        deployment_server(Path(state)) as server,
+        deployment_database(Path(state)) as database,
+        deployment_server(Path(state), database) as server,
     ):
         yield server
 

@@ -19,9 +19,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
+import psycopg
 import requests
 from django.conf import settings
+from django.db import connection
+from psycopg import sql
+
+from tests.e2e.conftest import database_url
 
 PROJECT_DIR = Path(settings.BASE_DIR)
 README = PROJECT_DIR / "README.md"
@@ -159,7 +165,28 @@ def make_run_server(state: Path) -> Iterator[SmokeServer]:
         yield SmokeServer("make run", url, log_path, client_env, metrics_headers={})
 
 
-def deployment_environment(state: Path) -> dict[str, str]:
+@contextmanager
+def deployment_database(state: Path) -> Iterator[str]:
+    """The deployment's DATABASE_URL: a fresh PostgreSQL database when the tests run on
+    PostgreSQL (as the README deploys; dropped at the end), else an SQLite file in ``state``."""
+    if connection.vendor != "postgresql":
+        yield base_environment(state)["DATABASE_URL"]
+        return
+    test_database = urlsplit(database_url())
+    name = f"reflective_smoke_{secrets.token_hex(4)}"
+    maintenance = test_database._replace(path="/postgres").geturl()
+    with psycopg.connect(maintenance, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield test_database._replace(path=f"/{name}").geturl()
+    finally:
+        with psycopg.connect(maintenance, autocommit=True) as admin:
+            admin.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+
+
+def deployment_environment(state: Path, database: str) -> dict[str, str]:
     """Values for every variable the README's ``export`` line names, and nothing else."""
     export = deployment_block()[0].split()
     assert export[0] == "export", "the Deployment block starts with the variables to export"
@@ -168,7 +195,7 @@ def deployment_environment(state: Path) -> dict[str, str]:
         "DEBUG": "false",
         "SECRET_KEY": secrets.token_urlsafe(48),
         "ALLOWED_HOSTS": "127.0.0.1",
-        "DATABASE_URL": base_environment(state)["DATABASE_URL"],
+        "DATABASE_URL": database,
         "METRICS_TOKEN": secrets.token_urlsafe(24),
     }
     assert set(names) <= set(values), f"the README exports variables this test lacks: {names}"
@@ -193,10 +220,10 @@ def _setup_and_serve_commands(port: int) -> tuple[list[list[str]], list[str]]:
 
 
 @contextmanager
-def deployment_server(state: Path) -> Iterator[SmokeServer]:
+def deployment_server(state: Path, database: str) -> Iterator[SmokeServer]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    env = deployment_environment(state)
+    env = deployment_environment(state, database)
     log_path = state / "deployment.log"
     setup, serve = _setup_and_serve_commands(port)
     # The demo data is not part of a deployment; the client check needs something to decrypt.
