@@ -28,6 +28,11 @@ TESTING = env.bool("REFLECTIVE_TESTING", default="pytest" in sys.modules)
 _DEV_SECRET_KEY = "dev-only-insecure-key-never-use-in-production-0123456789abcdef"  # noqa: S105
 SECRET_KEY = env.str("SECRET_KEY", default=_DEV_SECRET_KEY if DEBUG else "")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
+# /metrics answers only requests with "Authorization: Bearer <METRICS_TOKEN>". Without a token
+# it answers only this machine (loopback), and only in development: in production a proxy on
+# the same host would make every visitor look local.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_LOOPBACK_WITHOUT_TOKEN = DEBUG
 
 
 def _require_production_settings() -> None:
@@ -39,6 +44,10 @@ def _require_production_settings() -> None:
             ("SECRET_KEY", len(SECRET_KEY) >= 50 and SECRET_KEY != _DEV_SECRET_KEY),
             ("ALLOWED_HOSTS", bool(ALLOWED_HOSTS)),
             ("DATABASE_URL", "DATABASE_URL" in env.ENVIRON),
+            (
+                "METRICS_TOKEN (32+ characters, or none)",
+                not METRICS_TOKEN or len(METRICS_TOKEN) >= 32,
+            ),
         )
         if not ok
     ]
@@ -243,13 +252,6 @@ SYNC_TOMBSTONE_RETENTION_DAYS = env.int("SYNC_TOMBSTONE_RETENTION_DAYS", default
 HE_PUBLIC_KEY_MAX_BYTES = env.int("HE_PUBLIC_KEY_MAX_BYTES", default=2 * 1024 * 1024)
 HE_CIPHERTEXT_MAX_BYTES = env.int("HE_CIPHERTEXT_MAX_BYTES", default=1536 * 1024)
 METRICS_MAX_PER_REQUEST = env.int("METRICS_MAX_PER_REQUEST", default=500)
-
-# --- Prometheus metrics: for operators only ------------------------------------------
-# With METRICS_TOKEN set, /metrics answers only requests with "Authorization: Bearer <it>".
-# Without one it answers only this machine (loopback), and only in development: in
-# production a proxy on the same host would make every visitor look local.
-METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
-METRICS_LOOPBACK_WITHOUT_TOKEN = DEBUG
 
 # --- Security headers (production) ----------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

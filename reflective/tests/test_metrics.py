@@ -2,12 +2,14 @@
 
 import re
 import secrets
+from pathlib import Path
 
 import pytest
 from django.test import Client, override_settings
 from rest_framework.test import APIClient
 
 from reflective.errors import Messages
+from reflective.tests.production import run_production
 
 TOKEN = secrets.token_urlsafe(24)
 
@@ -79,3 +81,10 @@ def test_unknown_methods_are_labelled_other() -> None:
     assert method_label(factory.generic("PATCH", "/")) == "PATCH"
     assert method_label(factory.generic("BREW", "/")) == "other"
     assert method_label(factory.generic("TRACE", "/")) == "other"
+
+
+def test_production_refuses_to_start_with_a_guessable_metrics_token(tmp_path: Path) -> None:
+    done = run_production(["manage.py", "check"], tmp_path, METRICS_TOKEN="metrics")
+    assert done.returncode != 0
+    assert "METRICS_TOKEN" in done.stderr
+    assert run_production(["manage.py", "check"], tmp_path, METRICS_TOKEN=TOKEN).returncode == 0
