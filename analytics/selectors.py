@@ -105,3 +105,15 @@ def analytics_stats(user: AbstractBaseUser) -> dict[str, Any]:
         "metric_count": totals["metric_count"],
         "metric_bytes": totals["metric_bytes"] or 0,
     }
+
+
+def analytics_usage(user: AbstractBaseUser) -> dict[str, int]:
+    return {
+        "metrics": EncryptedMetric.objects.filter(user_id=user.pk).count(),
+        "key_epochs": PublicContext.objects.filter(user_id=user.pk).count(),
+    }
+
+
+def metric_storage_bytes(user: AbstractBaseUser) -> int:
+    total = EncryptedMetric.objects.filter(user_id=user.pk).aggregate(size=Sum("size_bytes"))
+    return int(total["size"] or 0)

@@ -1,0 +1,96 @@
+"""Per-account quotas: how much one account may store, checked in the write's transaction.
+
+Each app reports what an account uses (``user_data.register_usage``) and calls
+``quota_check`` inside its write transaction before anything is written, so a refused
+request leaves everything stored as it was. Only writes that add something are checked;
+deleting is always allowed, even over a quota that an operator lowered.
+"""
+
+from enum import StrEnum
+from typing import Any
+
+from django.conf import settings
+from django.db import connection
+
+from reflective.errors import ApiError
+from reflective.lib.user_data import user_data
+
+
+class Quota(StrEnum):
+    STORAGE_BYTES = "storage_bytes"
+    ENTRIES = "entries"
+    METRICS = "metrics"
+    DEVICES = "devices"
+    OPEN_CONFLICTS_PER_ENTRY = "open_conflicts_per_entry"
+    KEY_EPOCHS = "key_epochs"
+    TAGS = "tags"
+
+
+class QuotaMessages:
+    EXCEEDED = (
+        "This request would take the account past its {quota} quota: {used} used of "
+        "{limit}, and the request adds {adding}. Nothing of it was stored; delete data "
+        "you no longer need to make room."
+    )
+
+
+# 422: the request is well formed but cannot be carried out while the account holds what
+# it holds. 413 is about the size of one body, 409 already means a sync conflict on the
+# same endpoints, 403 a missing tier, and 429 promises that waiting helps; here it does not.
+QUOTA_STATUS = 422
+
+
+def quota_limit(quota: Quota) -> int:
+    return int(getattr(settings, f"QUOTA_{quota.name}"))
+
+
+def quota_exceeded(quota: Quota, *, used: int, adding: int) -> ApiError:
+    limit = quota_limit(quota)
+    return ApiError(
+        "quota_exceeded",
+        QuotaMessages.EXCEEDED.format(quota=quota.value, used=used, limit=limit, adding=adding),
+        status=QUOTA_STATUS,
+        extra={"quota": quota.value, "limit": limit, "used": used, "requested": adding},
+    )
+
+
+def quota_check(quota: Quota, *, used: int, adding: int) -> None:
+    """Refuse with 422 ``quota_exceeded`` when ``used + adding`` passes the limit."""
+    if adding > 0 and used + adding > quota_limit(quota):
+        raise quota_exceeded(quota, used=used, adding=adding)
+
+
+def quota_lock(user_pk: Any) -> None:
+    """Serialize the quota checks of one account until the transaction ends.
+
+    Entries, tags and metrics each lock their own rows, so two writes of different kinds
+    could both pass the storage check against the same total; this transaction-scoped
+    advisory lock makes the second one wait and count the first one's bytes. Take it
+    last, after every other lock of the write. SQLite serializes writers by itself.
+    """
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"quota:{user_pk}"]
+        )
+
+
+def storage_check(user: Any, *, adding: int) -> None:
+    """Refuse a write that would pass QUOTA_STORAGE_BYTES, counting every app's bytes.
+
+    Takes the quota lock first, so a concurrent write of any kind is counted. Costs one
+    sum per table of the account, and only for writes that add bytes.
+    """
+    if adding <= 0:
+        return
+    quota_lock(user.pk)
+    quota_check(Quota.STORAGE_BYTES, used=user_data.storage_bytes(user), adding=adding)
+
+
+def usage_json(usage: dict[str, int]) -> dict[str, dict[str, int]]:
+    """Every quota with its limit and current use, for stats and the admin."""
+    return {
+        quota.value: {"limit": quota_limit(quota), "used": int(usage.get(quota.value, 0))}
+        for quota in Quota
+    }
