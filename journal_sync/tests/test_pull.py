@@ -157,8 +157,9 @@ def test_pulling_a_page_is_a_constant_number_of_queries(
     with django_assert_num_queries(7):  # type: ignore[operator]
         laptop.get("/api/sync/backups", {"limit": "500", "device_id": "laptop"})
     cursor = laptop.get("/api/sync/backups", {"limit": "1"}).json()["next_cursor"]
-    # A cursor past the start re-reads the prune watermark after the page.
-    with django_assert_num_queries(5):  # type: ignore[operator]
+    # A cursor past the start re-reads the prune watermark after the page; past the last
+    # entry the sizes come back empty and there is no page to read.
+    with django_assert_num_queries(5 if entries > 1 else 4):  # type: ignore[operator]
         laptop.get("/api/sync/backups", {"limit": "500", "cursor": cursor})
 
 
