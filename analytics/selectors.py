@@ -9,7 +9,6 @@ from django.db.models import Count, Sum
 
 from accounts.models import User
 from analytics import ckks
-from analytics.aggregation import MAX_BUCKETS
 from analytics.models import EncryptedMetric, PublicContext
 from analytics.storage import ciphertexts_by_id
 from reflective.lib.fields import b64encode
@@ -50,7 +49,7 @@ def encryption_policy() -> dict[str, Any]:
             "ciphertext_max_bytes": settings.HE_CIPHERTEXT_MAX_BYTES,
             "metrics_per_request": settings.METRICS_MAX_PER_REQUEST,
             "metrics_body_max_bytes": settings.METRICS_BODY_MAX_BYTES,
-            "aggregate_max_buckets": MAX_BUCKETS,
+            "aggregate_max_buckets": settings.AGGREGATE_MAX_BUCKETS,
         },
     }
 
