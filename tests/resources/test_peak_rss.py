@@ -98,7 +98,9 @@ def test_conflicts_over_a_large_entry_from_500_devices_stay_bounded(
         assert set(pool.map(conflict, range(DEVICES))) == {409}
 
     before = _peak_rss_mib(server)
-    page = session.get(f"{url}/api/sync/conflicts", params={"limit": 500}, timeout=120)
+    page = session.get(f"{url}/api/sync/conflicts", params={"limit": 500}, timeout=300)
+    print(f"first conflict page: peak worker RSS {before:.0f} -> {_peak_rss_mib(server):.0f} MiB")
+    assert _peak_rss_mib(server) < PEAK_RSS_BOUND_MIB
     assert page.status_code == 200
     body = page.json()
     assert body["total_count"] == DEVICES
