@@ -14,6 +14,7 @@ from django.utils.timezone import now
 
 from accounts.locks import user_tier_lock
 from accounts.models import User
+from accounts.quotas import storage_check
 from accounts.tiers import PrivacyTier, tier_allows
 from analytics.formats import ciphertext_load, public_context_inspect
 from analytics.messages import AnalyticsMessages as Msg
@@ -22,7 +23,7 @@ from analytics.rejections import BlobRejectedError
 from analytics.rollups import MetricChange, rollups_apply
 from analytics.storage import ciphertext_rows_insert, ciphertexts_by_id
 from reflective.errors import ApiError
-from reflective.lib.quotas import Quota, quota_check, storage_check
+from reflective.lib.quotas import Quota, quota_check
 
 SeriesKey = tuple[int, str]  # (epoch id, metric type)
 

@@ -6,6 +6,7 @@ Every query starts from the requesting user; another user's id is simply not fou
 import hashlib
 import uuid
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from functools import reduce
@@ -75,11 +76,36 @@ def page_fit(sizes: Sequence[int], limit: int) -> int:
     return min(len(sizes), limit)
 
 
+@contextmanager
+def one_snapshot() -> Iterator[None]:
+    """Run several reads against one snapshot (REPEATABLE READ on PostgreSQL).
+
+    Byte-bounded pages read sizes, then rows; between two READ COMMITTED statements a
+    concurrent write could move a row out of the page or resolve a conflict on it.
+    """
+    if connection.in_atomic_block:
+        yield
+        return
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        yield
+
+
 def _page(rows: QuerySet[EncryptedEntry], *, after_seq: int, last_seq: int, limit: int) -> FeedPage:
     """``limit`` rows at most, fewer when their ciphertext passes the page's byte budget.
 
-    The sizes are read first (no ciphertext), then only the rows that fit.
+    The sizes are read first (no ciphertext), then only the rows that fit, both from one
+    snapshot.
     """
+    with one_snapshot():
+        return _page_read(rows, after_seq=after_seq, last_seq=last_seq, limit=limit)
+
+
+def _page_read(
+    rows: QuerySet[EncryptedEntry], *, after_seq: int, last_seq: int, limit: int
+) -> FeedPage:
     sized = list(rows.order_by("seq").values_list("seq", "size_bytes")[: limit + 1])
     count = page_fit([size for _, size in sized], limit)
     has_more = len(sized) > count
@@ -88,8 +114,7 @@ def _page(rows: QuerySet[EncryptedEntry], *, after_seq: int, last_seq: int, limi
     cutoff = sized[count - 1][0]
     page = values_fetch(rows.filter(seq__lte=cutoff).order_by("seq")[:count], FEED_FIELDS)
     # last_seq was read before the page: every position up to it had committed, so a
-    # final page has seen all of them (rows of an excluded device included). A row that
-    # moved past the cutoff in between is read again after the cursor, so ``cutoff`` is safe.
+    # final page has seen all of them (rows of an excluded device included).
     return FeedPage(page, cutoff if has_more else max(cutoff, last_seq), has_more)
 
 
@@ -148,12 +173,7 @@ def entry_digest(pairs: Iterator[tuple[str, int]]) -> str:
 
 def sync_summary(*, user: User) -> SyncSummary:
     """Cursor, counts and digest from one snapshot, so they describe the same state."""
-    if connection.in_atomic_block:
-        return _summary(user)
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+    with one_snapshot():
         return _summary(user)
 
 
@@ -243,6 +263,13 @@ def open_conflicts_page(
     remote version shared by many conflicts is read once. The order (detected_at, id) is
     stable, and ``total_count`` counts every open conflict.
     """
+    with one_snapshot():
+        return _conflicts_page_read(user, after, limit)
+
+
+def _conflicts_page_read(
+    user: User, after: tuple[datetime, uuid.UUID] | None, limit: int
+) -> ConflictPage:
     conflicts = _open_conflicts(user)
     total = conflicts.count()
     if after is not None:

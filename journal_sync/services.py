@@ -24,6 +24,7 @@ from django.utils import timezone
 from accounts.devices import device_seen
 from accounts.locks import user_tier_lock
 from accounts.models import User
+from accounts.quotas import storage_check
 from accounts.tiers import PrivacyTier, tier_allows
 from journal_sync.errors import SyncMessages, conflict_not_found, entry_not_found
 from journal_sync.feed import feed_advance, feed_lock, feed_seq_next
@@ -35,7 +36,7 @@ from journal_sync.models import (
     SyncState,
 )
 from reflective.errors import ApiError
-from reflective.lib.quotas import Quota, quota_check, storage_check
+from reflective.lib.quotas import Quota, quota_check
 from reflective.lib.statements import rows_insert
 
 CIPHERTEXT_FIELDS = (

@@ -21,11 +21,12 @@ from django.utils import timezone
 
 from accounts.locks import user_tier_lock
 from accounts.models import User
+from accounts.quotas import storage_check
 from accounts.tiers import PrivacyTier, tier_allows
 from journal_sync.feed import FeedPosition, feed_advance, feed_lock
 from journal_sync.models import SyncState
 from reflective.errors import ApiError
-from reflective.lib.quotas import Quota, quota_check, storage_check
+from reflective.lib.quotas import Quota, quota_check
 from tags.colors import color_normalize, color_random
 from tags.messages import TagMessages
 from tags.models import LIVE, Tag

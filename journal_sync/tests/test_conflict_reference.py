@@ -56,7 +56,7 @@ def test_the_remote_version_survives_history_trimming_while_open(
         write(alice, "entry-1", f"version {revision + 1}", base=revision)
 
     remote = _open_remote(laptop)
-    assert (remote["revision"], unseal(remote, "entry-1")) == (1, "version 1")  # type: ignore[arg-type]
+    assert (remote["revision"], unseal(remote, "entry-1")) == (1, "version 1")
 
 
 def test_a_resolved_conflict_lets_its_version_be_trimmed(
@@ -89,7 +89,7 @@ def test_pruning_history_overflow_keeps_referenced_versions(
 
     kept = EntryRevision.objects.filter(entry__client_id="entry-1").values_list("revision")
     assert sorted(revision for (revision,) in kept) == [1, 5]
-    assert unseal(_open_remote(laptop), "entry-1") == "version 1"  # type: ignore[arg-type]
+    assert unseal(_open_remote(laptop), "entry-1") == "version 1"
 
 
 @pytest.mark.parametrize("chosen", ["local", "merged"])

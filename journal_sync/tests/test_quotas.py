@@ -99,3 +99,15 @@ def test_a_new_device_past_the_device_quota_is_refused(
         "tablet",
     ]
     assert push(laptop, payload("entry-3", "three", device="phone")).status_code == 201
+
+
+def test_deleting_makes_room_again(laptop: APIClient, alice: User, settings: Any) -> None:
+    write(alice, "entry-1", "x" * 100)
+    used = bytes_stored(user=alice)
+    settings.QUOTA_STORAGE_BYTES = used + 150
+    assert push(laptop, payload("entry-2", "y" * 100)).status_code == 201
+    assert push(laptop, payload("entry-3", "z" * 100)).status_code == 422
+
+    assert laptop.delete("/api/sync/backup/content").status_code == 200
+    # The account's running bound still counts the deleted bytes; the exact sum does not.
+    assert push(laptop, payload("entry-3", "z" * 100)).status_code == 201

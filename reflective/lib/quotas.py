@@ -7,13 +7,10 @@ deleting is always allowed, even over a quota that an operator lowered.
 """
 
 from enum import StrEnum
-from typing import Any
 
 from django.conf import settings
-from django.db import connection
 
 from reflective.errors import ApiError
-from reflective.lib.user_data import user_data
 
 
 class Quota(StrEnum):
@@ -58,34 +55,6 @@ def quota_check(quota: Quota, *, used: int, adding: int) -> None:
     """Refuse with 422 ``quota_exceeded`` when ``used + adding`` passes the limit."""
     if adding > 0 and used + adding > quota_limit(quota):
         raise quota_exceeded(quota, used=used, adding=adding)
-
-
-def quota_lock(user_pk: Any) -> None:
-    """Serialize the quota checks of one account until the transaction ends.
-
-    Entries, tags and metrics each lock their own rows, so two writes of different kinds
-    could both pass the storage check against the same total; this transaction-scoped
-    advisory lock makes the second one wait and count the first one's bytes. Take it
-    last, after every other lock of the write. SQLite serializes writers by itself.
-    """
-    if connection.vendor != "postgresql":
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"quota:{user_pk}"]
-        )
-
-
-def storage_check(user: Any, *, adding: int) -> None:
-    """Refuse a write that would pass QUOTA_STORAGE_BYTES, counting every app's bytes.
-
-    Takes the quota lock first, so a concurrent write of any kind is counted. Costs one
-    sum per table of the account, and only for writes that add bytes.
-    """
-    if adding <= 0:
-        return
-    quota_lock(user.pk)
-    quota_check(Quota.STORAGE_BYTES, used=user_data.storage_bytes(user), adding=adding)
 
 
 def usage_json(usage: dict[str, int]) -> dict[str, dict[str, int]]:
