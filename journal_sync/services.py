@@ -36,7 +36,7 @@ from journal_sync.models import (
     SyncState,
 )
 from reflective.errors import ApiError
-from reflective.lib.quotas import Quota, quota_check
+from reflective.lib.quotas import Quota, quota_check, quota_limit
 from reflective.lib.statements import rows_insert
 
 CIPHERTEXT_FIELDS = (
@@ -259,7 +259,9 @@ class _PushPlan:
         return sum(written)
 
     def quotas_check(self) -> None:
-        if self.creates:
+        # Each entry holds its own feed position, so while the feed (this write included)
+        # is shorter than the quota the entries cannot pass it, and are not counted.
+        if self.creates and self.seq > quota_limit(Quota.ENTRIES):
             entries = EncryptedEntry.objects.filter(user=self.user).count()
             quota_check(Quota.ENTRIES, used=entries, adding=len(self.creates))
         storage_check(self.user, adding=self.bytes_added())
