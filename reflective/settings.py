@@ -69,6 +69,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "reflective.lib.observability.RequestObservabilityMiddleware",
+    "reflective.lib.response_release.ResponseReleaseMiddleware",
     "reflective.lib.body_limit.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "corsheaders.middleware.CorsMiddleware",
