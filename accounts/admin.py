@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from django.utils.html import format_html_join
 
 from accounts.models import AuthSession, ConsentRecord, Device, User
+from accounts.selectors import quota_usage
 from reflective.lib.user_data import user_data
 
 
@@ -30,8 +31,16 @@ class UserAdmin(admin.ModelAdmin[User]):
         "created_at",
         "last_login",
         "stored_data",
+        "quota_usage",
     ]
-    readonly_fields = ["privacy_tier", "sync_enabled_at", "created_at", "last_login", "stored_data"]
+    readonly_fields = [
+        "privacy_tier",
+        "sync_enabled_at",
+        "created_at",
+        "last_login",
+        "stored_data",
+        "quota_usage",
+    ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         return super().get_queryset(request).annotate(_device_count=Count("devices"))
@@ -44,6 +53,12 @@ class UserAdmin(admin.ModelAdmin[User]):
     def stored_data(self, user: User) -> str:
         stats = user_data.stats(user)
         return format_html_join("", "<div>{}: {}</div>", sorted(stats.items())) or "-"
+
+    @admin.display(description="quotas (used of limit)")
+    def quota_usage(self, user: User) -> str:
+        usage = quota_usage(user=user)
+        rows = ((name, row["used"], row["limit"]) for name, row in sorted(usage.items()))
+        return format_html_join("", "<div>{}: {} of {}</div>", rows)
 
 
 @admin.register(ConsentRecord)

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from accounts.models import Device, User
 from reflective.errors import ApiError
+from reflective.lib.quotas import Quota, quota_check
 
 DEVICE_ID_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
@@ -45,12 +46,26 @@ def device_seen(*, user: User, device_id: str) -> None:
     refresh = float(settings.DEVICE_SEEN_REFRESH_SECONDS)
     if time.monotonic() - _recorded_at.get(key, -refresh) < refresh:
         return
+    _device_quota_check(user, device_id)
     now = timezone.now()
     user_key = User._meta.pk.get_db_prep_value(user.pk, connection)
     seen_at = Device._meta.get_field("last_seen_at").get_db_prep_save(now, connection)
     with connection.cursor() as cursor:
         cursor.execute(_device_upsert_sql(), [user_key, device_id, seen_at, seen_at])
     transaction.on_commit(lambda: _remember(key))
+
+
+def _device_quota_check(user: User, device_id: str) -> None:
+    """A device the account has not seen yet needs room under QUOTA_DEVICES.
+
+    Runs only when this worker has not recorded the device lately, so a known device costs
+    one indexed lookup a minute. Two new devices racing may both pass at the limit: the
+    overshoot is bounded by the number of concurrent requests.
+    """
+    devices = Device.objects.filter(user=user)
+    if devices.filter(device_id=device_id).exists():
+        return
+    quota_check(Quota.DEVICES, used=devices.count(), adding=1)
 
 
 def _remember(key: tuple[Any, str]) -> None:

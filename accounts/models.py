@@ -111,3 +111,19 @@ class Device(models.Model):
 
     def __str__(self) -> str:
         return self.device_id
+
+
+class StorageBound(models.Model):
+    """An upper bound of the ciphertext bytes one account stores (``accounts.quotas``).
+
+    Every write that adds bytes adds them here; deletions leave it alone, so it never
+    falls below the truth. Null means unknown: the next check counts exactly.
+    """
+
+    user = models.OneToOneField(
+        User, on_delete=models.CASCADE, primary_key=True, related_name="storage_bound"
+    )
+    bytes_at_most = models.BigIntegerField(null=True)
+
+    def __str__(self) -> str:
+        return f"storage of {self.user_id}: at most {self.bytes_at_most}"

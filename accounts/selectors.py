@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from accounts.models import ConsentRecord, Device, User
 from accounts.serializers import ConsentRecordSerializer, DeviceSerializer, UserSerializer
+from reflective.lib.quotas import usage_json
 from reflective.lib.user_data import user_data
 
 EXPORT_FORMAT = "reflective-export/1"
@@ -31,7 +32,13 @@ def user_stats(*, user: User) -> dict[str, Any]:
         "devices": devices_of(user=user).count(),
         "last_sync_at": devices["last"],
         **user_data.stats(user),
+        "quotas": quota_usage(user=user),
     }
+
+
+def quota_usage(*, user: User) -> dict[str, dict[str, int]]:
+    """Each quota's limit and what the account uses of it."""
+    return usage_json(user_data.usage(user) | {"devices": devices_of(user=user).count()})
 
 
 def _json_array(rows: Iterable[Any]) -> Iterator[str]:

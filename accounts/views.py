@@ -126,7 +126,14 @@ class PreferencesViewSet(viewsets.ViewSet):
 
 
 class StatsViewSet(viewsets.ViewSet):
-    @extend_schema(responses=OpenApiResponse(description="Counts, sizes and times only."))
+    @extend_schema(
+        responses=OpenApiResponse(
+            description=(
+                "Counts, sizes and times only, and quotas: each quota's limit and what the "
+                "account uses of it."
+            )
+        )
+    )
     def retrieve(self, request: Request) -> Response:
         return Response(selectors.user_stats(user=request_user(request)))
 

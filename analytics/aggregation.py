@@ -16,6 +16,7 @@ from functools import reduce
 from operator import or_
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Max, Min, Q
 
@@ -34,9 +35,6 @@ from analytics.periods import (
 from analytics.storage import ciphertexts_by_id
 from reflective.errors import ApiError
 
-# Each bucket's result is a whole ciphertext (~331 KB at degree 8192, ~441 KB as base64),
-# so one response holds at most this many; narrow time_range for more.
-MAX_BUCKETS = 120
 # Buckets summed together; bounds the decrypted-free vectors held in memory at once.
 BUCKETS_PER_PASS = 16
 # Beyond this many raw edge intervals, one range scan beats a long OR of ranges.
@@ -249,6 +247,49 @@ def _sum_buckets(
     return _finish(total, sum(b.count for b in buckets), operation), read
 
 
+def _cost_check(series: MetricSeries, buckets: list[Bucket], *, with_total: bool) -> None:
+    """Refuse, before reading any ciphertext, a sum that would cost more than a request may.
+
+    Three bounds, each a 422 that says what to change: non-empty buckets
+    (AGGREGATE_MAX_BUCKETS), ciphertexts read, rollups and raw edge metrics together
+    (AGGREGATE_MAX_CIPHERTEXTS; about 2.3 ms each at degree 8192), and the encrypted
+    results' bytes (AGGREGATE_MAX_RESULT_BYTES; each result is the size of a stored one).
+    """
+    limit = int(settings.AGGREGATE_MAX_BUCKETS)
+    if len(buckets) > limit:
+        raise ApiError(
+            "too_many_buckets",
+            Msg.TOO_MANY_BUCKETS.format(limit=limit, got=len(buckets)),
+            status=422,
+            extra={"limit": limit, "needed": len(buckets)},
+        )
+    reads = sum(len(b.rollup_ids) + len(b.metric_ids) for b in buckets)
+    limit = int(settings.AGGREGATE_MAX_CIPHERTEXTS)
+    if reads > limit:
+        raise ApiError(
+            "aggregate_too_costly",
+            Msg.AGGREGATE_TOO_COSTLY.format(limit=limit, got=reads),
+            status=422,
+            extra={"limit": limit, "needed": reads},
+        )
+    results = len(buckets) + (1 if with_total else 0)
+    needed = results * _result_size(series)
+    limit = int(settings.AGGREGATE_MAX_RESULT_BYTES)
+    if needed > limit:
+        raise ApiError(
+            "aggregate_result_too_large",
+            Msg.AGGREGATE_RESULT_TOO_LARGE.format(limit=limit, got=needed),
+            status=422,
+            extra={"limit": limit, "needed": needed},
+        )
+
+
+def _result_size(series: MetricSeries) -> int:
+    """The size of one encrypted result: that of the series' largest stored sum."""
+    largest = MetricRollup.objects.filter(series=series).aggregate(size=Max("size_bytes"))
+    return int(largest["size"] or 0)
+
+
 def metrics_aggregate(
     *,
     user: User,
@@ -280,12 +321,7 @@ def metrics_aggregate(
             raise _no_metrics()
         result, read = None, 0
         if operation != Operation.COUNT:
-            if len(buckets) > MAX_BUCKETS:
-                raise ApiError(
-                    "too_many_buckets",
-                    Msg.TOO_MANY_BUCKETS.format(limit=MAX_BUCKETS, got=len(buckets)),
-                    status=422,
-                )
+            _cost_check(series, buckets, with_total=bucket is not None)
             result, read = _sum_buckets(series, buckets, operation, with_total=bucket is not None)
     return Aggregate(
         metric_type=metric_type,

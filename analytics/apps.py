@@ -6,7 +6,13 @@ class AnalyticsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from analytics.selectors import analytics_stats, key_epochs_export, metrics_export
+        from analytics.selectors import (
+            analytics_stats,
+            analytics_usage,
+            key_epochs_export,
+            metric_storage_bytes,
+            metrics_export,
+        )
         from analytics.services import analytics_purge
         from reflective.lib.user_data import user_data
 
@@ -14,3 +20,5 @@ class AnalyticsConfig(AppConfig):
         user_data.register_exporter("metrics", metrics_export)
         user_data.register_exporter("analytics_keys", key_epochs_export)
         user_data.register_stats(analytics_stats)
+        user_data.register_usage(analytics_usage)
+        user_data.register_storage(metric_storage_bytes)

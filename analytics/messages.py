@@ -48,6 +48,15 @@ class AnalyticsMessages:
         "The query has {got} non-empty buckets; at most {limit} encrypted results fit in one "
         "answer. Narrow time_range, or use a coarser bucket."
     )
+    AGGREGATE_TOO_COSTLY = (
+        "The query would read {got} ciphertexts; one request may read at most {limit}. Start "
+        "and end time_range at local midnight of the series' time zone (whole days are read "
+        "from daily sums), use a coarser bucket, or split the range into several requests."
+    )
+    AGGREGATE_RESULT_TOO_LARGE = (
+        "The encrypted results would take {got} bytes; one answer may carry at most {limit}. "
+        "Narrow time_range or use a coarser bucket."
+    )
     TIMESTAMP_OUT_OF_RANGE = "timestamp must fall between the years {first} and {last}."
 
 

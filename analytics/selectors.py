@@ -9,7 +9,6 @@ from django.db.models import Count, Sum
 
 from accounts.models import User
 from analytics import ckks
-from analytics.aggregation import MAX_BUCKETS
 from analytics.models import EncryptedMetric, PublicContext
 from analytics.storage import ciphertexts_by_id
 from reflective.lib.fields import b64encode
@@ -50,7 +49,7 @@ def encryption_policy() -> dict[str, Any]:
             "ciphertext_max_bytes": settings.HE_CIPHERTEXT_MAX_BYTES,
             "metrics_per_request": settings.METRICS_MAX_PER_REQUEST,
             "metrics_body_max_bytes": settings.METRICS_BODY_MAX_BYTES,
-            "aggregate_max_buckets": MAX_BUCKETS,
+            "aggregate_max_buckets": settings.AGGREGATE_MAX_BUCKETS,
         },
     }
 
@@ -105,3 +104,15 @@ def analytics_stats(user: AbstractBaseUser) -> dict[str, Any]:
         "metric_count": totals["metric_count"],
         "metric_bytes": totals["metric_bytes"] or 0,
     }
+
+
+def analytics_usage(user: AbstractBaseUser) -> dict[str, int]:
+    return {
+        "metrics": EncryptedMetric.objects.filter(user_id=user.pk).count(),
+        "key_epochs": PublicContext.objects.filter(user_id=user.pk).count(),
+    }
+
+
+def metric_storage_bytes(user: AbstractBaseUser) -> int:
+    total = EncryptedMetric.objects.filter(user_id=user.pk).aggregate(size=Sum("size_bytes"))
+    return int(total["size"] or 0)

@@ -14,6 +14,7 @@ from django.utils.timezone import now
 
 from accounts.locks import user_tier_lock
 from accounts.models import User
+from accounts.quotas import storage_check
 from accounts.tiers import PrivacyTier, tier_allows
 from analytics.formats import ciphertext_load, public_context_inspect
 from analytics.messages import AnalyticsMessages as Msg
@@ -22,6 +23,7 @@ from analytics.rejections import BlobRejectedError
 from analytics.rollups import MetricChange, rollups_apply
 from analytics.storage import ciphertext_rows_insert, ciphertexts_by_id
 from reflective.errors import ApiError
+from reflective.lib.quotas import Quota, quota_check
 
 SeriesKey = tuple[int, str]  # (epoch id, metric type)
 
@@ -70,6 +72,7 @@ def public_context_install(*, user: User, key_bytes: bytes) -> str:
             existing.is_current = True
             existing.save(update_fields=["is_current"])
         else:
+            quota_check(Quota.KEY_EPOCHS, used=epochs.count(), adding=1)
             PublicContext.objects.create(
                 user=user,
                 key_id=key_id,
@@ -267,6 +270,7 @@ def metrics_upload(*, user: User, metrics: list[MetricUpload]) -> MetricsStored:
         series = _series_locked(user, {e.pk: e for e in epochs}, sizes)
         _sizes_recheck(metrics, epochs, sizes, series)
         changes = _replaced_changes(series, metrics, epochs)
+        _metric_quotas_check(user, metrics)
         rows = []
         for metric, epoch in zip(metrics, epochs, strict=True):
             key = (epoch.pk, metric.metric_type)
@@ -277,6 +281,13 @@ def metrics_upload(*, user: User, metrics: list[MetricUpload]) -> MetricsStored:
             rollups_apply(series=series[key], changes=series_changes)
     replaced = sum(1 for key in changes for c in changes[key] if c.sign < 0)
     return MetricsStored(len(rows), replaced, sorted({epoch.key_id for epoch in epochs}))
+
+
+def _metric_quotas_check(user: User, metrics: list[MetricUpload]) -> None:
+    """After the replaced metrics are gone: room for the new ones under both quotas."""
+    stored = EncryptedMetric.objects.filter(user_id=user.pk).count()
+    quota_check(Quota.METRICS, used=stored, adding=len(metrics))
+    storage_check(user, adding=sum(len(metric.blob) for metric in metrics))
 
 
 def _metric_row(user: User, series: MetricSeries, metric: MetricUpload) -> dict[str, Any]:

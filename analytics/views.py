@@ -160,7 +160,13 @@ class AggregateViewSet(viewsets.ViewSet):
         responses={
             200: AggregateResultSerializer,
             404: OpenApiResponse(description="no_metrics: nothing stored matches the query"),
-            422: OpenApiResponse(description="no_key or an unusable stored ciphertext"),
+            422: OpenApiResponse(
+                description=(
+                    "no_key, an unusable stored ciphertext, or a query over a per-request "
+                    "bound (too_many_buckets, aggregate_too_costly, aggregate_result_too_large; "
+                    "the body has limit and needed)"
+                )
+            ),
         },
         summary="Sum, average or count one metric type over time, optionally in local buckets.",
     )

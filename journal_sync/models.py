@@ -124,10 +124,12 @@ class Resolution(models.TextChoices):
 class EntryConflict(models.Model):
     """A push the server refused because the entry had moved on, with both versions.
 
-    ``local_*`` is what the device pushed (``local_deleted`` for a refused delete),
-    ``remote_*`` what the server held at ``remote_revision``. At most one open conflict
-    per (entry, pushing device): a retried push updates it. Resolving it drops both
-    ciphertexts and keeps the metadata.
+    ``local_*`` is what the device pushed (``local_deleted`` for a refused delete); the
+    remote version is a reference to what the server held at ``remote_revision``, never
+    a copy, so a hundred conflicts over one large entry store it once. ``size_bytes``
+    counts the local copy only. At most one open conflict per (entry, pushing device): a
+    retried push updates it. Resolving it drops the local ciphertext and keeps the
+    metadata.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -148,12 +150,10 @@ class EntryConflict(models.Model):
     local_created_at = models.DateTimeField(null=True, blank=True)
     local_updated_at = models.DateTimeField(null=True, blank=True)
 
+    # The remote version's ciphertext is not copied: it is the entry's version at
+    # ``remote_revision`` (the entry itself, or its kept history, which keeps that
+    # revision while the conflict is open). Only its small metadata is recorded here.
     remote_deleted = models.BooleanField(default=False)
-    remote_encrypted_content = models.BinaryField(null=True)
-    remote_content_iv = models.BinaryField(null=True)
-    remote_content_tag = models.BinaryField(null=True)
-    remote_encrypted_embedding = models.BinaryField(null=True)
-    remote_embedding_iv = models.BinaryField(null=True)
     remote_device_id = models.CharField(max_length=64, blank=True, default="")
     remote_updated_at = models.DateTimeField(null=True, blank=True)
 

@@ -5,14 +5,30 @@ Every query starts from the requesting user; another user's id is simply not fou
 
 import hashlib
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from functools import reduce
+from operator import or_
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import connection, transaction
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 
 from accounts.models import User
 from journal_sync.errors import entry_not_found, resync_required
@@ -45,14 +61,61 @@ class FeedPage:
     has_more: bool
 
 
+def page_fit(sizes: Sequence[int], limit: int) -> int:
+    """How many of the first ``limit`` items fit in SYNC_PAGE_MAX_BYTES (at least one).
+
+    Pages are bounded by bytes as well as by items, so a response and the memory that
+    builds it stay below a constant however large the stored ciphertexts are.
+    """
+    budget = int(settings.SYNC_PAGE_MAX_BYTES)
+    used = 0
+    for taken, size in enumerate(sizes[:limit]):
+        used += size
+        if taken and used > budget:
+            return taken
+    return min(len(sizes), limit)
+
+
+@contextmanager
+def one_snapshot() -> Iterator[None]:
+    """Run several reads against one snapshot (REPEATABLE READ on PostgreSQL).
+
+    Byte-bounded pages read sizes, then rows; between two READ COMMITTED statements a
+    concurrent write could move a row out of the page or resolve a conflict on it.
+    """
+    if connection.in_atomic_block:
+        yield
+        return
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        yield
+
+
 def _page(rows: QuerySet[EncryptedEntry], *, after_seq: int, last_seq: int, limit: int) -> FeedPage:
-    fetched = values_fetch(rows.order_by("seq")[: limit + 1], FEED_FIELDS)
-    has_more = len(fetched) > limit
-    page = fetched[:limit]
-    reached = page[-1]["seq"] if page else after_seq
+    """``limit`` rows at most, fewer when their ciphertext passes the page's byte budget.
+
+    The sizes are read first (no ciphertext), then only the rows that fit, both from one
+    snapshot.
+    """
+    with one_snapshot():
+        return _page_read(rows, after_seq=after_seq, last_seq=last_seq, limit=limit)
+
+
+def _page_read(
+    rows: QuerySet[EncryptedEntry], *, after_seq: int, last_seq: int, limit: int
+) -> FeedPage:
+    sized = list(rows.order_by("seq").values_list("seq", "size_bytes")[: limit + 1])
+    count = page_fit([size for _, size in sized], limit)
+    has_more = len(sized) > count
+    if count == 0:
+        return FeedPage([], max(after_seq, last_seq), False)
+    cutoff = sized[count - 1][0]
+    page = values_fetch(rows.filter(seq__lte=cutoff).order_by("seq")[:count], FEED_FIELDS)
     # last_seq was read before the page: every position up to it had committed, so a
     # final page has seen all of them (rows of an excluded device included).
-    return FeedPage(page, reached if has_more else max(reached, last_seq), has_more)
+    return FeedPage(page, cutoff if has_more else max(cutoff, last_seq), has_more)
 
 
 def changes_since(
@@ -110,12 +173,7 @@ def entry_digest(pairs: Iterator[tuple[str, int]]) -> str:
 
 def sync_summary(*, user: User) -> SyncSummary:
     """Cursor, counts and digest from one snapshot, so they describe the same state."""
-    if connection.in_atomic_block:
-        return _summary(user)
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+    with one_snapshot():
         return _summary(user)
 
 
@@ -132,11 +190,19 @@ def _summary(user: User) -> SyncSummary:
 
 
 def bytes_stored(*, user: User) -> int:
-    """Every ciphertext byte the server holds for the user: entries, history, conflicts."""
-    total = 0
-    for model in (EncryptedEntry, EntryRevision, EntryConflict):
-        total += model.objects.filter(user=user).aggregate(size=Sum("size_bytes"))["size"] or 0
-    return int(total)
+    """Every ciphertext byte the server holds for the user: entries, history, conflicts.
+
+    One statement rather than three ORM aggregates: every quota-checked push runs it.
+    """
+    quote = connection.ops.quote_name
+    parts = " UNION ALL ".join(
+        f"SELECT size_bytes FROM {quote(model._meta.db_table)} WHERE user_id = %s"
+        for model in (EncryptedEntry, EntryRevision, EntryConflict)
+    )
+    user_key = User._meta.pk.get_db_prep_value(user.pk, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COALESCE(SUM(size_bytes), 0) FROM ({parts}) sizes", [user_key] * 3)
+        return int(cursor.fetchone()[0])
 
 
 def entry_history(*, user: User, client_id: str) -> list[dict[str, Any]]:
@@ -153,39 +219,91 @@ def entry_history(*, user: User, client_id: str) -> list[dict[str, Any]]:
     return [entry, *({"client_id": client_id, **row} for row in older.values(*fields))]
 
 
-def open_conflicts(*, user: User) -> QuerySet[EntryConflict]:
-    return (
-        EntryConflict.objects.filter(user=user, resolved_at__isnull=True)
-        .select_related("entry")
-        .only("entry__client_id", *_CONFLICT_FIELDS)
-        .order_by("detected_at", "id")
+def _open_conflicts(user: User) -> QuerySet[EntryConflict]:
+    return EntryConflict.objects.filter(user=user, resolved_at__isnull=True).order_by(
+        "detected_at", "id"
     )
+
+
+def _with_versions(conflicts: QuerySet[EntryConflict]) -> QuerySet[EntryConflict]:
+    return conflicts.select_related("entry").only("entry__client_id", *_CONFLICT_FIELDS)
+
+
+# (entry pk, revision) -> the encrypted parts of that version of the entry.
+RemoteVersions = dict[tuple[int, int], dict[str, Any]]
 
 
 @dataclass(frozen=True)
 class ConflictPage:
     conflicts: list[EntryConflict]
+    remotes: RemoteVersions
     total_count: int
     has_more: bool
+
+
+def _remote_size() -> Coalesce:
+    """The size of the version a conflict refers to: kept history, or the entry itself."""
+    kept = EntryRevision.objects.filter(
+        entry_id=OuterRef("entry_id"), revision=OuterRef("remote_revision")
+    ).values("size_bytes")[:1]
+    current = Case(
+        When(entry__revision=F("remote_revision"), then=F("entry__size_bytes")),
+        default=Value(0),
+    )
+    return Coalesce(Subquery(kept), current)
 
 
 def open_conflicts_page(
     *, user: User, after: tuple[datetime, uuid.UUID] | None, limit: int
 ) -> ConflictPage:
-    """Open conflicts oldest first, ``limit`` at most, after the conflict a page ended on.
+    """Open conflicts oldest first, after the conflict a page ended on.
 
-    Each conflict carries two ciphertexts of up to a megabyte, so the list is paged; the
-    order (detected_at, id) is stable, and ``total_count`` counts every open conflict.
+    At most ``limit`` conflicts, and fewer when their two versions pass the page's byte
+    budget (``page_fit``): sizes are read first, then only the conflicts that fit. A
+    remote version shared by many conflicts is read once. The order (detected_at, id) is
+    stable, and ``total_count`` counts every open conflict.
     """
-    conflicts = open_conflicts(user=user)
+    with one_snapshot():
+        return _conflicts_page_read(user, after, limit)
+
+
+def _conflicts_page_read(
+    user: User, after: tuple[datetime, uuid.UUID] | None, limit: int
+) -> ConflictPage:
+    conflicts = _open_conflicts(user)
     total = conflicts.count()
     if after is not None:
         detected_at, conflict_id = after
         conflicts = conflicts.filter(
             Q(detected_at__gt=detected_at) | Q(detected_at=detected_at, id__gt=conflict_id)
         )
-    fetched = list(conflicts[: limit + 1])
-    return ConflictPage(fetched[:limit], total, len(fetched) > limit)
+    sized = list(
+        conflicts.annotate(remote_size=_remote_size()).values_list(
+            "id", "size_bytes", "remote_size"
+        )[: limit + 1]
+    )
+    count = page_fit([local + remote for _, local, remote in sized], limit)
+    wanted = [conflict_id for conflict_id, _, _ in sized[:count]]
+    page = list(_with_versions(_open_conflicts(user).filter(pk__in=wanted)))
+    return ConflictPage(page, remote_versions(page), total, len(sized) > count)
+
+
+def remote_versions(conflicts: Sequence[EntryConflict]) -> RemoteVersions:
+    """The version each conflict refers to, read once however many conflicts share it."""
+    wanted = {(conflict.entry_id, conflict.remote_revision) for conflict in conflicts}
+    if not wanted:
+        return {}
+    found: RemoteVersions = {}
+    kept = reduce(or_, (Q(entry_id=pk, revision=revision) for pk, revision in wanted))
+    for row in EntryRevision.objects.filter(kept).values("entry_id", "revision", *_PARTS):
+        found[(row["entry_id"], row["revision"])] = row
+    current = reduce(or_, (Q(pk=pk, revision=revision) for pk, revision in wanted))
+    for row in EncryptedEntry.objects.filter(current).values("id", "revision", *_PARTS):
+        found[(row["id"], row["revision"])] = row
+    return found
+
+
+_PARTS = ("encrypted_content", "content_iv", "content_tag", "encrypted_embedding", "embedding_iv")
 
 
 _CONFLICT_FIELDS = tuple(
@@ -205,18 +323,58 @@ def sync_stats(user: AbstractBaseUser) -> dict[str, Any]:
     }
 
 
+def sync_usage(user: AbstractBaseUser) -> dict[str, int]:
+    """Use of the quotas encrypted sync owns (tombstones are rows, so they count)."""
+    per_entry = (
+        EntryConflict.objects.filter(user_id=user.pk, resolved_at__isnull=True)
+        .values("entry_id")
+        .annotate(open=Count("id"))
+        .aggregate(most=Max("open"))
+    )
+    return {
+        "entries": EncryptedEntry.objects.filter(user_id=user.pk).count(),
+        "open_conflicts_per_entry": per_entry["most"] or 0,
+    }
+
+
+def sync_storage_bytes(user: AbstractBaseUser) -> int:
+    assert isinstance(user, User)
+    return bytes_stored(user=user)
+
+
+# Export reads rows with ciphertext EXPORT_ROWS_PER_FETCH at a time through a server-side
+# cursor, so its memory is a few rows of up to 2 MiB each, whatever the account holds.
+def _export_chunk() -> int:
+    return int(settings.EXPORT_ROWS_PER_FETCH)
+
+
 def entries_for_export(user: AbstractBaseUser) -> Iterator[dict[str, Any]]:
     rows = EncryptedEntry.objects.filter(user_id=user.pk).order_by("seq")
-    yield from rows.values(*FEED_FIELDS).iterator(chunk_size=200)
+    yield from rows.values(*FEED_FIELDS).iterator(chunk_size=_export_chunk())
 
 
 def revisions_for_export(user: AbstractBaseUser) -> Iterator[dict[str, Any]]:
     rows = EntryRevision.objects.filter(user_id=user.pk).order_by("entry_id", "revision")
     fields = [name for name in FEED_FIELDS if name != "client_id"]
-    yield from rows.values("entry__client_id", *fields).iterator(chunk_size=200)
+    yield from rows.values("entry__client_id", *fields).iterator(chunk_size=_export_chunk())
 
 
-def conflicts_for_export(user: AbstractBaseUser) -> Iterator[EntryConflict]:
+def conflicts_for_export(
+    user: AbstractBaseUser,
+) -> Iterator[tuple[EntryConflict, RemoteVersions]]:
+    """Every conflict with the versions its chunk refers to, a chunk at a time."""
     rows = EntryConflict.objects.filter(user_id=user.pk).select_related("entry")
-    rows = rows.order_by("detected_at")
-    yield from rows.iterator(chunk_size=100)
+    chunk: list[EntryConflict] = []
+    for conflict in rows.order_by("detected_at", "id").iterator(chunk_size=_export_chunk()):
+        chunk.append(conflict)
+        if len(chunk) == _export_chunk():
+            yield from _with_remotes(chunk)
+            chunk = []
+    yield from _with_remotes(chunk)
+
+
+def _with_remotes(chunk: list[EntryConflict]) -> Iterator[tuple[EntryConflict, RemoteVersions]]:
+    open_ones = [conflict for conflict in chunk if conflict.resolved_at is None]
+    remotes = remote_versions(open_ones)
+    for conflict in chunk:
+        yield conflict, remotes

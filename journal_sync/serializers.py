@@ -22,7 +22,7 @@ from journal_sync.cursor import (
 )
 from journal_sync.errors import SyncMessages
 from journal_sync.models import EntryConflict, Resolution
-from journal_sync.selectors import ConflictPage
+from journal_sync.selectors import ConflictPage, RemoteVersions
 from journal_sync.services import CIPHERTEXT_FIELDS, EntryContent, EntryWrite, PushResult
 from reflective.errors import ApiError, Messages
 from reflective.lib.fields import (
@@ -293,29 +293,33 @@ def push_result_json(result: PushResult) -> dict[str, Any]:
     return body
 
 
-def _conflict_version(conflict: EntryConflict, side: str) -> dict[str, Any]:
+def _version_parts(parts: Mapping[str, Any] | None, deleted: bool) -> dict[str, Any]:
     def part(name: str) -> str | None:
-        return b64encode(getattr(conflict, f"{side}_{name}"))
+        return None if parts is None else b64encode(parts[name])
 
     return {
-        "deleted": getattr(conflict, f"{side}_deleted"),
+        "deleted": deleted,
         "encrypted_content": part("encrypted_content"),
         "iv": part("content_iv"),
         "tag": part("content_tag"),
         "encrypted_embedding": part("encrypted_embedding"),
         "embedding_iv": part("embedding_iv"),
-        "updated_at": getattr(conflict, f"{side}_updated_at"),
     }
 
 
-def conflict_json(conflict: EntryConflict) -> dict[str, Any]:
-    """Both versions of an open conflict; ``local`` is the refused push."""
-    local = _conflict_version(conflict, "local") | {
+def conflict_json(conflict: EntryConflict, remotes: RemoteVersions) -> dict[str, Any]:
+    """Both versions of a conflict; ``local`` is the refused push, ``remote`` the entry's
+    version at ``remote_revision`` (from ``remotes``; none once the conflict is resolved)."""
+    local_parts = {name: getattr(conflict, f"local_{name}") for name in CIPHERTEXT_FIELDS}
+    local = _version_parts(local_parts, conflict.local_deleted) | {
+        "updated_at": conflict.local_updated_at,
         "device_id": conflict.device_id,
         "base_revision": conflict.base_revision,
         "created_at": conflict.local_created_at,
     }
-    remote = _conflict_version(conflict, "remote") | {
+    remote_parts = remotes.get((conflict.entry_id, conflict.remote_revision))
+    remote = _version_parts(remote_parts, conflict.remote_deleted) | {
+        "updated_at": conflict.remote_updated_at,
         "device_id": conflict.remote_device_id or None,
         "revision": conflict.remote_revision,
     }
@@ -334,7 +338,7 @@ def conflict_json(conflict: EntryConflict) -> dict[str, Any]:
 def conflict_page_json(page: ConflictPage) -> dict[str, Any]:
     last = page.conflicts[-1] if page.has_more else None
     return {
-        "conflicts": [conflict_json(conflict) for conflict in page.conflicts],
+        "conflicts": [conflict_json(conflict, page.remotes) for conflict in page.conflicts],
         "total_count": page.total_count,
         "has_more": page.has_more,
         "next_cursor": None if last is None else conflict_cursor_encode(last.detected_at, last.id),

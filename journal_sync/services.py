@@ -18,12 +18,13 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import connection, models, transaction
-from django.db.models import Max, Q
+from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone
 
 from accounts.devices import device_seen
 from accounts.locks import user_tier_lock
 from accounts.models import User
+from accounts.quotas import storage_check
 from accounts.tiers import PrivacyTier, tier_allows
 from journal_sync.errors import SyncMessages, conflict_not_found, entry_not_found
 from journal_sync.feed import feed_advance, feed_lock, feed_seq_next
@@ -35,6 +36,7 @@ from journal_sync.models import (
     SyncState,
 )
 from reflective.errors import ApiError
+from reflective.lib.quotas import Quota, quota_check, quota_limit
 from reflective.lib.statements import rows_insert
 
 CIPHERTEXT_FIELDS = (
@@ -248,6 +250,22 @@ class _PushPlan:
             revision = head.revision + 1
         self._result(write, PushStatus.STORED, revision=revision, seq=self.seq)
 
+    def bytes_added(self) -> int:
+        """Ciphertext bytes this plan stores: new versions (the old ones stay as history)
+        and the local copies its conflicts keep."""
+        written = [row.size_bytes for row in self.creates]
+        written += [_size_of(write) for _, write, _ in self.updates]
+        written += [_size_of(write) for _, _, write in self.conflicts]
+        return sum(written)
+
+    def quotas_check(self) -> None:
+        # Each entry holds its own feed position, so while the feed (this write included)
+        # is shorter than the quota the entries cannot pass it, and are not counted.
+        if self.creates and self.seq > quota_limit(Quota.ENTRIES):
+            entries = EncryptedEntry.objects.filter(user=self.user).count()
+            quota_check(Quota.ENTRIES, used=entries, adding=len(self.creates))
+        storage_check(self.user, adding=self.bytes_added())
+
     def apply(self) -> list[PushResult]:
         _history_archive([head.pk for head, _, _ in self.updates])
         rows_insert(EncryptedEntry, self.creates)
@@ -263,12 +281,17 @@ class _PushPlan:
         return self.results
 
 
+def _size_of(write: EntryWrite) -> int:
+    return 0 if write.content is None else write.content.size_bytes
+
+
 def entries_push(*, user: User, writes: Sequence[EntryWrite]) -> list[PushResult]:
     """Store each pushed version by compare-and-swap on its entry's revision.
 
     All of a batch happens in one transaction: every stored version takes the next feed
     position, a byte-identical retry changes nothing, a stale one becomes (or updates)
-    the pushing device's open conflict. A repeated id in the same batch is rejected.
+    the pushing device's open conflict. A repeated id in the same batch is rejected. A
+    batch that would pass a quota is refused whole (422 ``quota_exceeded``).
     """
     with transaction.atomic():
         before = _lock_for_write(
@@ -280,6 +303,7 @@ def entries_push(*, user: User, writes: Sequence[EntryWrite]) -> list[PushResult
         for write in writes:
             plan.add(write, duplicate=write.client_id in seen)
             seen.add(write.client_id)
+        plan.quotas_check()
         results = plan.apply()
         _feed_settle(user, before=before, used_up_to=plan.seq)
     return results
@@ -308,6 +332,7 @@ def entry_delete(
         )
         plan = _PushPlan(user, timezone.now(), before, heads)
         plan.add(write, duplicate=False)
+        plan.quotas_check()
         result = plan.apply()[0]
         _feed_settle(user, before=before, used_up_to=plan.seq)
     return result
@@ -355,8 +380,20 @@ def _history_archive(entry_pks: list[int]) -> None:
         )
 
 
+def _conflict_referenced() -> Exists:
+    """True for a kept version that an open conflict shows as its remote version."""
+    return Exists(
+        EntryConflict.objects.filter(
+            entry_id=OuterRef("entry_id"),
+            remote_revision=OuterRef("revision"),
+            resolved_at__isnull=True,
+        )
+    )
+
+
 def _history_trim(current: list[tuple[int, int]]) -> int:
-    """Keep the newest SYNC_REVISIONS_KEPT versions per entry, the current one included."""
+    """Keep the newest SYNC_REVISIONS_KEPT versions per entry, the current one included,
+    and every version an open conflict refers to (at most one per open conflict)."""
     kept = int(settings.SYNC_REVISIONS_KEPT)
     condition = Q()
     for entry_pk, revision in current:
@@ -364,12 +401,14 @@ def _history_trim(current: list[tuple[int, int]]) -> int:
             condition |= Q(entry_id=entry_pk, revision__lte=revision - kept)
     if not condition:
         return 0
-    deleted, _ = EntryRevision.objects.filter(condition).delete()
+    trimmed = EntryRevision.objects.filter(condition).exclude(_conflict_referenced())
+    deleted, _ = trimmed.delete()
     return deleted
 
 
 # --- conflicts ---------------------------------------------------------------------
 def _conflict_fields(write: EntryWrite, remote: EncryptedEntry, now: datetime) -> dict[str, Any]:
+    """The conflict's local copy and a reference (``remote_revision``) to the remote one."""
     local = write.content
     fields: dict[str, Any] = {f"local_{name}": None for name in CIPHERTEXT_FIELDS}
     if local is not None:
@@ -379,7 +418,6 @@ def _conflict_fields(write: EntryWrite, remote: EncryptedEntry, now: datetime) -
                 for name, part in zip(CIPHERTEXT_FIELDS, local.parts(), strict=True)
             }
         )
-    fields.update({f"remote_{name}": getattr(remote, name) for name in CIPHERTEXT_FIELDS})
     fields.update(
         base_revision=write.base_revision,
         remote_revision=remote.revision,
@@ -389,7 +427,7 @@ def _conflict_fields(write: EntryWrite, remote: EncryptedEntry, now: datetime) -
         remote_deleted=remote.deleted,
         remote_device_id=remote.device_id,
         remote_updated_at=remote.updated_at,
-        size_bytes=(0 if local is None else local.size_bytes) + remote.size_bytes,
+        size_bytes=0 if local is None else local.size_bytes,
         detected_at=now,
     )
     return fields
@@ -408,9 +446,12 @@ def _conflicts_record(
             user=user, entry_id__in=entry_pks, resolved_at__isnull=True
         ).only("id", "entry_id", "device_id")
     }
-    remotes = {row.pk: row for row in EncryptedEntry.objects.filter(pk__in=entry_pks)}
+    remotes = {
+        row.pk: row for row in EncryptedEntry.objects.filter(pk__in=entry_pks).only(*REMOTE_FIELDS)
+    }
     ids: dict[int, uuid.UUID] = {}
     created: list[EntryConflict] = []
+    _open_conflicts_check(open_ids, conflicts)
     for index, head, write in conflicts:
         fields = _conflict_fields(write, remotes[head.pk], now)
         existing = open_ids.get((head.pk, write.device_id))
@@ -424,6 +465,24 @@ def _conflicts_record(
         ids[index] = conflict.pk
     EntryConflict.objects.bulk_create(created)
     return ids
+
+
+# What a conflict records of the remote version; its ciphertext stays in the entry.
+REMOTE_FIELDS = ("id", "revision", "deleted", "device_id", "updated_at")
+
+
+def _open_conflicts_check(
+    open_ids: dict[tuple[int, str], uuid.UUID],
+    conflicts: list[tuple[int, EncryptedEntry, EntryWrite]],
+) -> None:
+    """Refuse a conflict that would pass QUOTA_OPEN_CONFLICTS_PER_ENTRY on its entry."""
+    adding: dict[int, int] = {}
+    for _, head, write in conflicts:
+        if (head.pk, write.device_id) not in open_ids:
+            adding[head.pk] = adding.get(head.pk, 0) + 1
+    for entry_pk, count in adding.items():
+        used = sum(1 for pk, _ in open_ids if pk == entry_pk)
+        quota_check(Quota.OPEN_CONFLICTS_PER_ENTRY, used=used, adding=count)
 
 
 @dataclass(frozen=True)
@@ -476,6 +535,8 @@ def conflict_resolve(
             base_revision=entry.revision,
             content=final if chosen == Resolution.MERGED else _local_content(conflict),
         )
+        # The local copy is dropped as the new version is stored: only growth counts.
+        storage_check(user, adding=_size_of(write) - conflict.size_bytes)
         seq = before + 1
         _history_archive([entry.pk])
         _entry_update(entry, write, seq, now)
@@ -504,8 +565,8 @@ def _bytes_or_none(value: bytes | memoryview | None) -> bytes | None:
 def _conflict_close(
     conflict: EntryConflict, chosen: str, device_id: str | None, revision: int, now: datetime
 ) -> None:
-    """Mark resolved and drop both ciphertexts: the chosen one now lives in the entry."""
-    cleared = {f"{side}_{name}": None for side in ("local", "remote") for name in CIPHERTEXT_FIELDS}
+    """Mark resolved and drop the local copy: the chosen version now lives in the entry."""
+    cleared = {f"local_{name}": None for name in CIPHERTEXT_FIELDS}
     EntryConflict.objects.filter(pk=conflict.pk).update(
         resolved_at=now,
         resolution=chosen,
@@ -621,8 +682,11 @@ def _history_overflow_prune(*, dry_run: bool) -> int:
         # The current version lives in the entry, so history keeps kept - 1 older ones.
         cursor.execute(
             "SELECT id FROM (SELECT id, ROW_NUMBER() OVER "
-            f"(PARTITION BY entry_id ORDER BY revision DESC) AS newer FROM {table}) ranked "
-            "WHERE newer >= %s",
+            f"(PARTITION BY entry_id ORDER BY revision DESC) AS newer, entry_id, revision "
+            f"FROM {table}) ranked WHERE newer >= %s AND NOT EXISTS (SELECT 1 FROM "
+            f"{connection.ops.quote_name(EntryConflict._meta.db_table)} conflict WHERE "
+            "conflict.entry_id = ranked.entry_id AND conflict.remote_revision = ranked.revision "
+            "AND conflict.resolved_at IS NULL)",
             [kept],
         )
         overflow = [row[0] for row in cursor.fetchall()]

@@ -22,8 +22,8 @@ def export_revisions(user: AbstractBaseUser) -> Iterator[dict[str, Any]]:
 
 
 def export_conflicts(user: AbstractBaseUser) -> Iterator[dict[str, Any]]:
-    for conflict in selectors.conflicts_for_export(user):
-        yield conflict_json(conflict)
+    for conflict, remotes in selectors.conflicts_for_export(user):
+        yield conflict_json(conflict, remotes)
 
 
 def register() -> None:
@@ -32,3 +32,5 @@ def register() -> None:
     user_data.register_exporter("entry_revisions", export_revisions)
     user_data.register_exporter("entry_conflicts", export_conflicts)
     user_data.register_stats(selectors.sync_stats)
+    user_data.register_usage(selectors.sync_usage)
+    user_data.register_storage(selectors.sync_storage_bytes)

@@ -81,6 +81,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "reflective.lib.observability.RequestObservabilityMiddleware",
+    "reflective.lib.response_release.ResponseReleaseMiddleware",
     "reflective.lib.body_limit.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -252,6 +253,25 @@ SYNC_TOMBSTONE_RETENTION_DAYS = env.int("SYNC_TOMBSTONE_RETENTION_DAYS", default
 HE_PUBLIC_KEY_MAX_BYTES = env.int("HE_PUBLIC_KEY_MAX_BYTES", default=2 * 1024 * 1024)
 HE_CIPHERTEXT_MAX_BYTES = env.int("HE_CIPHERTEXT_MAX_BYTES", default=1536 * 1024)
 METRICS_MAX_PER_REQUEST = env.int("METRICS_MAX_PER_REQUEST", default=500)
+
+# --- Quotas per account (docs/SECURITY.md says why each default) ------------------------
+QUOTA_STORAGE_BYTES = env.int("QUOTA_STORAGE_BYTES", default=8 * 1024**3)
+QUOTA_ENTRIES = env.int("QUOTA_ENTRIES", default=100_000)
+QUOTA_METRICS = env.int("QUOTA_METRICS", default=100_000)
+QUOTA_DEVICES = env.int("QUOTA_DEVICES", default=200)
+QUOTA_OPEN_CONFLICTS_PER_ENTRY = env.int("QUOTA_OPEN_CONFLICTS_PER_ENTRY", default=16)
+QUOTA_KEY_EPOCHS = env.int("QUOTA_KEY_EPOCHS", default=50)
+QUOTA_TAGS = env.int("QUOTA_TAGS", default=10_000)
+
+# --- Per-request bounds (memory and CPU) -----------------------------------------------
+# Ciphertext bytes one page of entries, history or conflicts carries (at least one item).
+SYNC_PAGE_MAX_BYTES = env.int("SYNC_PAGE_MAX_BYTES", default=16 * 1024 * 1024)
+# Rows with ciphertext an export holds at once.
+EXPORT_ROWS_PER_FETCH = env.int("EXPORT_ROWS_PER_FETCH", default=8)
+# Ciphertexts (rollups and raw metrics) one aggregate may read: about 2.3 ms each.
+AGGREGATE_MAX_CIPHERTEXTS = env.int("AGGREGATE_MAX_CIPHERTEXTS", default=4000)
+AGGREGATE_MAX_BUCKETS = env.int("AGGREGATE_MAX_BUCKETS", default=120)
+AGGREGATE_MAX_RESULT_BYTES = env.int("AGGREGATE_MAX_RESULT_BYTES", default=48 * 1024 * 1024)
 
 # --- Security headers (production) ----------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -5,7 +5,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Sum
+from django.db.models.functions import Length
 
 from accounts.locks import TierMessages
 from accounts.models import User
@@ -112,3 +113,15 @@ def tags_export(user: AbstractBaseUser) -> Iterator[dict[str, Any]]:
 
 def tags_stats(user: AbstractBaseUser) -> dict[str, Any]:
     return {"tag_count": Tag.objects.filter(LIVE, user_id=user.pk).count()}
+
+
+def tags_usage(user: AbstractBaseUser) -> dict[str, int]:
+    return {"tags": Tag.objects.filter(LIVE, user_id=user.pk).count()}
+
+
+def tag_storage_bytes(user: AbstractBaseUser) -> int:
+    parts = [Length(name) for name in ("encrypted_name", "name_iv", "name_digest")]
+    sizes = Tag.objects.filter(user_id=user.pk).aggregate(
+        **{f"size{index}": Sum(part) for index, part in enumerate(parts)}
+    )
+    return sum(int(size or 0) for size in sizes.values())

@@ -21,10 +21,12 @@ from django.utils import timezone
 
 from accounts.locks import user_tier_lock
 from accounts.models import User
+from accounts.quotas import storage_check
 from accounts.tiers import PrivacyTier, tier_allows
 from journal_sync.feed import FeedPosition, feed_advance, feed_lock
 from journal_sync.models import SyncState
 from reflective.errors import ApiError
+from reflective.lib.quotas import Quota, quota_check
 from tags.colors import color_normalize, color_random
 from tags.messages import TagMessages
 from tags.models import LIVE, Tag
@@ -103,6 +105,7 @@ def tag_create(
         existing = _live_with_digest(user, name_digest).first()
         if existing is not None:
             return TagCreation(tag=_touch(writer, existing), created=False)
+        _tag_quotas_check(user, len(encrypted_name) + len(name_iv) + len(name_digest))
         tag = Tag(
             user=user,
             encrypted_name=encrypted_name,
@@ -116,6 +119,12 @@ def tag_create(
         writer.stamp(tag).save(force_insert=True)
         writer.commit_positions()
         return TagCreation(tag=tag, created=True)
+
+
+def _tag_quotas_check(user: User, size: int) -> None:
+    """A new tag needs room under QUOTA_TAGS (live tags) and the storage quota."""
+    quota_check(Quota.TAGS, used=Tag.objects.filter(LIVE, user=user).count(), adding=1)
+    storage_check(user, adding=size)
 
 
 def _check_base_revision(tag: Tag, base_revision: int | None) -> None:

@@ -3,7 +3,6 @@ import random
 
 import pytest
 
-from analytics import aggregation
 from analytics.aggregation import Operation, metrics_aggregate
 from analytics.periods import Level
 from analytics.services import public_context_install
@@ -233,8 +232,8 @@ def test_whole_periods_are_read_from_rollups(keyed_alice, api_alice, keys):
     assert result.ciphertexts_read == 2
 
 
-def test_too_many_bucket_results_is_a_422(keyed_alice, api_alice, keys, monkeypatch):
-    monkeypatch.setattr(aggregation, "MAX_BUCKETS", 2)
+def test_too_many_bucket_results_is_a_422(keyed_alice, api_alice, keys, settings):
+    settings.AGGREGATE_MAX_BUCKETS = 2
     stamps = ["2024-01-01T09:00:00Z", "2024-01-02T09:00:00Z", "2024-01-03T09:00:00Z"]
     upload(api_alice, [metric_item(keys, [1.0], ts) for ts in stamps])
 

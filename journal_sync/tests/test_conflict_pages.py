@@ -71,6 +71,7 @@ def test_listing_a_page_is_a_constant_number_of_queries(
     laptop: APIClient, alice: User, django_assert_num_queries: Any
 ) -> None:
     _conflicts(alice, 4)
-    # auth, count, page (the entry ids come joined)
-    with django_assert_num_queries(3):
+    # auth, count, sizes, page (the entry ids come joined), the remote versions (kept
+    # history, then current entries), each read once
+    with django_assert_num_queries(6):
         laptop.get("/api/sync/conflicts", {"limit": 3})

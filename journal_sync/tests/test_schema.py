@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from journal_sync import serializers as shapes
 from journal_sync.models import EntryConflict
+from journal_sync.selectors import remote_versions
 from journal_sync.services import PushResult, PushStatus
 from journal_sync.tests.conftest import write
 
@@ -29,7 +30,8 @@ def test_conflicts_have_the_documented_fields(alice: User) -> None:
     write(alice, "entry-1", "first", device="laptop")
     write(alice, "entry-1", "second", device="laptop", base=1)
     write(alice, "entry-1", "stale", device="phone", base=1)
-    body = shapes.conflict_json(EntryConflict.objects.select_related("entry").get())
+    conflict = EntryConflict.objects.select_related("entry").get()
+    body = shapes.conflict_json(conflict, remote_versions([conflict]))
     assert set(body) == _keys(shapes.ConflictOutSerializer())
     documented = _keys(shapes.ConflictVersionOutSerializer())
     assert set(body["local_version"]) <= documented

@@ -42,7 +42,7 @@ def test_bytes_stored_counts_entries_history_and_conflicts(laptop: APIClient, al
     current, kept = 7 + iv_and_tag, 5 + iv_and_tag
     assert laptop.get("/api/sync/state").json()["bytes_stored"] == current + kept
     write(alice, "entry-1", "stale", device="phone", base=1)
-    conflict = (5 + iv_and_tag) + current  # the refused push and the server's version
+    conflict = 5 + iv_and_tag  # the refused push; the server's version is not copied
     assert laptop.get("/api/sync/state").json()["bytes_stored"] == current + kept + conflict
 
 

@@ -21,6 +21,46 @@ ERROR_SCHEMA: dict[str, Any] = {
     "required": ["code", "detail"],
     "additionalProperties": True,
 }
+QUOTA_COMPONENT = "QuotaExceeded"
+QUOTA_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": (
+        "422 quota_exceeded: the write would take the account past a quota; nothing of it "
+        "was stored."
+    ),
+    "properties": {
+        "code": {"type": "string", "enum": ["quota_exceeded"]},
+        "detail": {"type": "string"},
+        "quota": {
+            "type": "string",
+            "enum": [
+                "storage_bytes",
+                "entries",
+                "metrics",
+                "devices",
+                "open_conflicts_per_entry",
+                "key_epochs",
+                "tags",
+            ],
+        },
+        "limit": {"type": "integer"},
+        "used": {"type": "integer"},
+        "requested": {"type": "integer"},
+    },
+    "required": ["code", "detail", "quota", "limit", "used", "requested"],
+}
+# Operations that can store something new, and so answer 422 quota_exceeded.
+QUOTA_OPERATIONS = {
+    ("/api/sync/backup", "post"),
+    ("/api/sync/batch", "post"),
+    ("/api/sync/backup/{entry_id}", "delete"),
+    ("/api/sync/backups", "get"),
+    ("/api/sync/conflicts/{conflict_id}/resolve", "post"),
+    ("/api/encryption/metrics", "post"),
+    ("/api/encryption/public-context", "put"),
+    ("/api/users/me/privacy", "put"),
+    ("/api/tags", "post"),
+}
 THROTTLED_PATHS = ("/api/auth/token", "/api/auth/register")
 HTTP_METHODS = ("get", "put", "patch", "post", "delete")
 
@@ -56,13 +96,31 @@ def _document_errors(path: str, operation: dict[str, Any]) -> None:
             responses[status] = _error_response(response.get("description") or status)
 
 
+def _document_quota(operation: dict[str, Any]) -> None:
+    """422 lists quota_exceeded next to what the view already says a 422 means."""
+    responses: dict[str, Any] = operation.setdefault("responses", {})
+    earlier = responses.get("422", {}).get("description")
+    quota = {"$ref": f"#/components/schemas/{QUOTA_COMPONENT}"}
+    error = {"$ref": f"#/components/schemas/{ERROR_COMPONENT}"}
+    responses["422"] = {
+        "description": f"{earlier} or quota_exceeded" if earlier else "quota_exceeded",
+        "content": {
+            "application/json": {"schema": {"anyOf": [quota, error]} if earlier else quota}
+        },
+    }
+
+
 def add_error_responses(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
     """POSTPROCESSING_HOOKS entry: every operation lists its error statuses."""
-    result.setdefault("components", {}).setdefault("schemas", {})[ERROR_COMPONENT] = ERROR_SCHEMA
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    schemas[ERROR_COMPONENT] = ERROR_SCHEMA
+    schemas[QUOTA_COMPONENT] = QUOTA_SCHEMA
     for path, item in result.get("paths", {}).items():
         for method in HTTP_METHODS:
             if method in item:
                 _document_errors(path, item[method])
+                if (path, method) in QUOTA_OPERATIONS:
+                    _document_quota(item[method])
     return result
 
 

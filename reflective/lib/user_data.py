@@ -17,6 +17,10 @@ Purger = Callable[[AbstractBaseUser, str], dict[str, int]]
 Exporter = Callable[[AbstractBaseUser], Iterable[dict[str, Any]]]
 # A stats provider returns what the server honestly knows (counts, sizes, times).
 StatsProvider = Callable[[AbstractBaseUser], dict[str, Any]]
+# A usage provider returns what the user uses of each quota it owns (``reflective.lib.quotas``).
+UsageProvider = Callable[[AbstractBaseUser], dict[str, int]]
+# A storage counter returns the ciphertext bytes one app holds for the user.
+StorageCounter = Callable[[AbstractBaseUser], int]
 
 
 @dataclass
@@ -25,6 +29,8 @@ class UserDataRegistry:
     exporters: dict[str, Exporter] = field(default_factory=dict)
     stats_providers: list[StatsProvider] = field(default_factory=list)
     purge_kinds: list[str] = field(default_factory=list)
+    usage_providers: list[UsageProvider] = field(default_factory=list)
+    storage_counters: list[StorageCounter] = field(default_factory=list)
 
     def register_purger(self, purger: Purger, *, kinds: Iterable[str]) -> None:
         if purger not in self.purgers:
@@ -37,6 +43,14 @@ class UserDataRegistry:
     def register_stats(self, provider: StatsProvider) -> None:
         if provider not in self.stats_providers:
             self.stats_providers.append(provider)
+
+    def register_usage(self, provider: UsageProvider) -> None:
+        if provider not in self.usage_providers:
+            self.usage_providers.append(provider)
+
+    def register_storage(self, counter: StorageCounter) -> None:
+        if counter not in self.storage_counters:
+            self.storage_counters.append(counter)
 
     def purge(self, user: AbstractBaseUser, tier: str) -> dict[str, int]:
         """Run every purger for ``tier``; the caller holds the transaction."""
@@ -53,6 +67,16 @@ class UserDataRegistry:
     def stats(self, user: AbstractBaseUser) -> dict[str, Any]:
         merged: dict[str, Any] = {}
         for provider in self.stats_providers:
+            merged.update(provider(user))
+        return merged
+
+    def storage_bytes(self, user: AbstractBaseUser) -> int:
+        """Every ciphertext byte the server holds for the user, over all apps."""
+        return sum(counter(user) for counter in self.storage_counters)
+
+    def usage(self, user: AbstractBaseUser) -> dict[str, int]:
+        merged = {"storage_bytes": self.storage_bytes(user)}
+        for provider in self.usage_providers:
             merged.update(provider(user))
         return merged
 

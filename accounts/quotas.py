@@ -1,0 +1,44 @@
+"""The storage quota of an account, over every app's ciphertext, checked cheaply per write."""
+
+from typing import Any
+
+from django.db import connection
+
+from accounts.models import StorageBound, User
+from reflective.lib.quotas import Quota, quota_check, quota_limit
+from reflective.lib.user_data import user_data
+
+
+def storage_check(user: User, *, adding: int) -> None:
+    """Refuse a write that would take the account past QUOTA_STORAGE_BYTES.
+
+    Call inside the write's transaction, after its other locks, before it stores anything.
+    Summing every table of a large account costs milliseconds (8 ms at 20,000 entries),
+    so each account keeps an upper bound of what it stores: every checked write adds its
+    bytes to it in one upsert, which also locks the row until commit, so concurrent
+    writes of any kind are counted. Only when the bound would pass the quota are the
+    tables summed; the check is then made on the exact figure and the bound reset to it.
+    """
+    if adding <= 0:
+        return
+    bound = _bound_raise(user, adding)
+    if bound is not None and bound <= quota_limit(Quota.STORAGE_BYTES):
+        return
+    used = user_data.storage_bytes(user)
+    quota_check(Quota.STORAGE_BYTES, used=used, adding=adding)
+    StorageBound.objects.filter(user=user).update(bytes_at_most=used + adding)
+
+
+def _bound_raise(user: User, adding: int) -> int | None:
+    """Add ``adding`` to the account's bound (created unknown) and return the new bound."""
+    table = connection.ops.quote_name(StorageBound._meta.db_table)
+    user_key: Any = User._meta.pk.get_db_prep_value(user.pk, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (user_id, bytes_at_most) VALUES (%s, NULL) "
+            f"ON CONFLICT (user_id) DO UPDATE SET bytes_at_most = {table}.bytes_at_most + %s "
+            "RETURNING bytes_at_most",
+            [user_key, adding],
+        )
+        row = cursor.fetchone()
+    return None if row is None or row[0] is None else int(row[0])
