@@ -63,7 +63,9 @@ class Messages:
     )
     INVALID_INPUT = "Some fields are invalid."
     MALFORMED_BODY = "The request body is not valid JSON or form data."
+    JSON_TOO_DEEP = "The JSON nests arrays and objects deeper than {limit} levels."
     UNSUPPORTED_MEDIA = "Send the body as application/json."
+    UNSUPPORTED_CHARSET = "The Content-Type names a charset that is not a text encoding."
     BODY_TOO_LARGE = "The request body is larger than this endpoint accepts ({limit} bytes)."
     LENGTH_REQUIRED = "Send the body with a Content-Length header; chunked bodies are not accepted."
     THROTTLED = "Too many requests. Try again in {wait} seconds."

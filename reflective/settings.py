@@ -155,8 +155,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
-        "rest_framework.parsers.FormParser",
+        "reflective.lib.parsers.BoundedJSONParser",
+        "reflective.lib.parsers.CharsetCheckedFormParser",
     ],
     "DEFAULT_SCHEMA_CLASS": "reflective.lib.openapi.ApiAutoSchema",
     "EXCEPTION_HANDLER": "reflective.errors.api_exception_handler",
@@ -222,6 +222,8 @@ SYNC_TOMBSTONE_RETENTION_DAYS = env.int("SYNC_TOMBSTONE_RETENTION_DAYS", default
 HE_PUBLIC_KEY_MAX_BYTES = env.int("HE_PUBLIC_KEY_MAX_BYTES", default=2 * 1024 * 1024)
 HE_CIPHERTEXT_MAX_BYTES = env.int("HE_CIPHERTEXT_MAX_BYTES", default=1536 * 1024)
 METRICS_MAX_PER_REQUEST = env.int("METRICS_MAX_PER_REQUEST", default=500)
+# How deep JSON arrays and objects may nest, in a request body or a stored JSON field.
+JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=32)
 
 # --- Security headers (production) ----------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

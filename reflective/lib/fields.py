@@ -11,6 +11,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from reflective.lib.json_depth import json_max_depth, json_too_deep
+
 # The largest revision, feed position or offset accepted from a client: PostgreSQL columns
 # are bigints, and the headroom leaves room for the next revision.
 POSITION_MAX = 2**62
@@ -67,6 +69,23 @@ class Base64BytesField(serializers.Field):  # type: ignore[type-arg]
 
     def to_representation(self, value: Any) -> str | None:
         return b64encode(value)
+
+
+class BoundedJSONField(serializers.JSONField):
+    """JSON values in a field, nested at most JSON_MAX_DEPTH deep however they arrive.
+
+    A JSON body was already checked by its parser; a form field holds JSON text, which
+    DRF decodes here, so the text is checked first.
+    """
+
+    default_error_messages = {"too_deep": "Nests arrays and objects deeper than {limit} levels."}
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, str | bytes) and getattr(data, "is_json_string", False):
+            text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+            if json_too_deep(text):
+                self.fail("too_deep", limit=json_max_depth())
+        return super().to_internal_value(data)
 
 
 class AwareDateTimeField(serializers.DateTimeField):
