@@ -3,7 +3,7 @@
 import base64
 import binascii
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -88,15 +88,29 @@ class BoundedJSONField(serializers.JSONField):
         return super().to_internal_value(data)
 
 
-class AwareDateTimeField(serializers.DateTimeField):
-    """An ISO-8601 datetime that must carry a zone offset; naive times are refused."""
+# Every datetime a client sends lies in [DATETIME_MIN, DATETIME_MAX): far enough from
+# Python's years 1 and 9999 that a day, week or month added in any zone cannot overflow.
+DATETIME_MIN = datetime(1900, 1, 1, tzinfo=UTC)
+DATETIME_MAX = datetime(9000, 1, 1, tzinfo=UTC)
+DATETIME_OUT_OF_RANGE = "Must be from 1900-01-01T00:00:00Z up to, not including, 9000-01-01."
 
-    default_error_messages = {"naive": "Include a time zone offset (for example 'Z')."}
+
+class AwareDateTimeField(serializers.DateTimeField):
+    """An ISO-8601 datetime that must carry a zone offset and lie within the bounds."""
+
+    default_error_messages = {
+        "naive": "Include a time zone offset (for example 'Z').",
+        "out_of_range": DATETIME_OUT_OF_RANGE,
+        "overflow": DATETIME_OUT_OF_RANGE,  # DRF's, for a time that overflows in UTC
+    }
 
     def to_internal_value(self, value: Any) -> datetime:
         if isinstance(value, str) and not _has_offset(value):
             self.fail("naive")
-        return super().to_internal_value(value)
+        moment = super().to_internal_value(value)
+        if not DATETIME_MIN <= moment < DATETIME_MAX:
+            self.fail("out_of_range")
+        return moment
 
 
 def _has_offset(text: str) -> bool:
