@@ -168,6 +168,10 @@ REST_FRAMEWORK = {
         "login_ip": env.str("THROTTLE_LOGIN_IP", default="30/min"),
         "login_account": env.str("THROTTLE_LOGIN_ACCOUNT", default="10/min"),
         "register_ip": env.str("THROTTLE_REGISTER_IP", default="10/hour"),
+        # Password confirmations with a valid access token (password change, account
+        # deletion, email change): per login session and per account.
+        "password_session": env.str("THROTTLE_PASSWORD_SESSION", default="5/min"),
+        "password_account": env.str("THROTTLE_PASSWORD_ACCOUNT", default="20/hour"),
     },
 }
 
