@@ -2,8 +2,9 @@
 
 A body's charset must be a text encoding, checked the way DRF's parsers check it
 (``bz2_codec`` or ``hex`` would turn a body into something else): otherwise 415
-``unsupported_charset``. JSON nested deeper than ``JSON_MAX_DEPTH`` is refused with 400
-``json_too_deep`` before the decoder sees it (see ``reflective.lib.json_depth``).
+``unsupported_charset`` (see ``reflective.lib.charset``). JSON nested deeper than
+``JSON_MAX_DEPTH`` is refused with 400 ``json_too_deep`` before the decoder sees it (see
+``reflective.lib.json_depth``).
 """
 
 import json
@@ -15,16 +16,21 @@ from rest_framework.exceptions import ParseError
 from rest_framework.parsers import FormParser, JSONParser
 
 from reflective.errors import ApiError, Messages
+from reflective.lib.charset import unsupported_charset
 from reflective.lib.json_depth import json_max_depth, json_too_deep
 
 
 def body_charset(parser_context: Any) -> str:
-    """The body's charset from its Content-Type (default UTF-8) if it is a text encoding."""
+    """The body's charset from its Content-Type (default UTF-8) if it is a text encoding.
+
+    The WSGI application refuses other charsets already (``reflective.lib.charset``);
+    parsers check again, as DRF's own do, for requests that reach them another way.
+    """
     try:
         # DRF's own check, newer than its type stubs.
         return str(parsers.get_encoding(parser_context or {}))  # type: ignore[attr-defined]
     except ParseError:
-        raise ApiError("unsupported_charset", Messages.UNSUPPORTED_CHARSET, status=415) from None
+        raise unsupported_charset() from None
 
 
 def json_too_deep_error() -> ApiError:
