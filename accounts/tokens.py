@@ -110,10 +110,24 @@ def _session_revoke(session: AuthSession) -> None:
     session.save(update_fields=["revoked_at"])
 
 
-def _replay_detected(session: AuthSession) -> None:
-    """Revoke the session a rotated token belongs to; committed before the 401 is raised."""
+def _replayed(session: AuthSession, refresh: RefreshToken) -> bool:
+    """Whether ``refresh`` was rotated already; if so its session is revoked here.
+
+    Call under the session's lock. The revocation commits with the caller's transaction,
+    which must end before the 401 is raised.
+    """
+    if not _was_rotated(refresh):
+        return False
     _session_revoke(session)
     logger.warning("refresh token replayed; session revoked", extra={"session": str(session.id)})
+    return True
+
+
+def _rotate(session: AuthSession, refresh: RefreshToken) -> TokenPair:
+    refresh.blacklist()
+    session.refreshed_at = timezone.now()
+    session.save(update_fields=["refreshed_at"])
+    return _pair_for(_refresh_for(session.user, session))
 
 
 def session_refresh(*, refresh_token: str) -> TokenPair:
@@ -125,15 +139,8 @@ def session_refresh(*, refresh_token: str) -> TokenPair:
     refresh = _parse_refresh(refresh_token)
     with transaction.atomic():
         session = _live_session(refresh)
-        replayed = _was_rotated(refresh)
-        if replayed:
-            _replay_detected(session)
-        else:
-            refresh.blacklist()
-            session.refreshed_at = timezone.now()
-            session.save(update_fields=["refreshed_at"])
-            pair = _pair_for(_refresh_for(session.user, session))
-    if replayed:
+        pair = None if _replayed(session, refresh) else _rotate(session, refresh)
+    if pair is None:
         raise _invalid_refresh()
     return pair
 
@@ -148,10 +155,8 @@ def session_end(*, refresh_token: str) -> None:
     refresh = _parse_refresh(refresh_token)
     with transaction.atomic():
         session = _live_session(refresh)
-        replayed = _was_rotated(refresh)
-        if replayed:
-            _replay_detected(session)
-        else:
+        replayed = _replayed(session, refresh)
+        if not replayed:
             _session_revoke(session)
             refresh.blacklist()
     if replayed:
