@@ -15,7 +15,7 @@ import tempfile
 from typing import Any
 
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2))
-worker_class = "sync"
+worker_class = "reflective.lib.gunicorn_worker.JsonErrorWorker"  # sync, with JSON errors
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
 graceful_timeout = 20
 max_requests = 5000

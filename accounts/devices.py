@@ -13,7 +13,9 @@ from accounts.models import Device, User
 from reflective.errors import ApiError
 from reflective.lib.quotas import Quota, quota_check
 
-DEVICE_ID_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+# Also the path converter of device ids (accounts/urls.py): one rule for both.
+DEVICE_ID_REGEX = r"[A-Za-z0-9_.:-]{1,64}"
+DEVICE_ID_PATTERN = re.compile(rf"^{DEVICE_ID_REGEX}\Z")
 
 
 class DeviceMessages:

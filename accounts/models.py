@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models.functions import Lower
 
 from accounts.tiers import PrivacyTier
+from reflective.lib.json_depth import DepthCheckedJSONField
 
 
 def normalize_email(email: str) -> str:
@@ -41,7 +42,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     sync_enabled_at = models.DateTimeField(null=True, blank=True)
     daily_word_goal = models.PositiveIntegerField(default=750)
     writing_reminder_time = models.TimeField(null=True, blank=True)
-    theme_preferences = models.JSONField(default=dict, blank=True)
+    theme_preferences = DepthCheckedJSONField(default=dict, blank=True)
     ai_features_enabled = models.BooleanField(default=True)
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)

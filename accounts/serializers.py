@@ -12,10 +12,12 @@ from analytics.messages import AnalyticsSchemaTexts as Texts
 from reflective.lib.fields import (
     AwareDateTimeField,
     Base64BytesField,
+    BoundedJSONField,
     StrictSerializer,
     validate_locale,
     validate_timezone_name,
 )
+from reflective.lib.json_depth import json_max_depth, json_too_deep
 
 THEME_MAX_BYTES = 4096
 PASSWORD_MAX_LENGTH = 1024
@@ -24,13 +26,18 @@ PASSWORD_MAX_LENGTH = 1024
 class PreferenceMessages:
     THEME_NOT_OBJECT = "theme_preferences must be a JSON object."
     THEME_TOO_LARGE = f"theme_preferences must be at most {THEME_MAX_BYTES} bytes of JSON."
+    THEME_TOO_DEEP = "theme_preferences must nest at most {limit} levels deep."
 
 
 def validate_theme(value: Any) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise serializers.ValidationError(PreferenceMessages.THEME_NOT_OBJECT)
-    if len(json.dumps(value, separators=(",", ":"))) > THEME_MAX_BYTES:
+    text = json.dumps(value, separators=(",", ":"))
+    if len(text) > THEME_MAX_BYTES:
         raise serializers.ValidationError(PreferenceMessages.THEME_TOO_LARGE)
+    if json_too_deep(text):
+        message = PreferenceMessages.THEME_TOO_DEEP.format(limit=json_max_depth())
+        raise serializers.ValidationError(message)
     return value
 
 
@@ -45,7 +52,7 @@ class PreferencesSerializer(StrictSerializer):
     writing_reminder_time = serializers.TimeField(
         format="%H:%M", input_formats=["%H:%M"], allow_null=True, required=False
     )
-    theme_preferences = serializers.JSONField(
+    theme_preferences = BoundedJSONField(
         required=False,
         validators=[validate_theme],  # type: ignore[list-item]
     )

@@ -3,8 +3,14 @@
 Each login is an ``AuthSession``; its id rides in every token as the ``sid`` claim.
 Refresh tokens rotate (the old one is blacklisted), logout revokes the session, and a
 password change revokes every session, so no access or refresh token outlives them.
+
+Rotation is one locked step: the session row is locked while the token is checked
+against the blacklist and blacklisted, so of two refreshes racing with one token exactly
+one wins. A rotated token presented again is a replay (a stolen copy, or a client that
+refreshed twice): the whole session is revoked, and its holder must log in again.
 """
 
+import logging
 import uuid
 from typing import Any, TypedDict
 
@@ -12,6 +18,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -19,6 +26,7 @@ from accounts.models import AuthSession, User
 from reflective.errors import ApiError
 
 SESSION_CLAIM = "sid"
+logger = logging.getLogger("reflective.accounts")
 
 
 class TokenMessages:
@@ -59,11 +67,27 @@ def _invalid_refresh() -> ApiError:
     return ApiError("invalid_refresh_token", TokenMessages.INVALID_REFRESH, status=401)
 
 
+class _PresentedRefreshToken(RefreshToken):
+    """A refresh token checked for signature, type and expiry when parsed.
+
+    Whether it was already rotated is checked later, under the session's lock, where a
+    rotated one is told apart as a replay instead of being refused like a forged one.
+    """
+
+    def check_blacklist(self) -> None:
+        return None
+
+
 def _parse_refresh(raw: str) -> RefreshToken:
     try:
-        return RefreshToken(raw)  # type: ignore[arg-type]
+        return _PresentedRefreshToken(raw)  # type: ignore[arg-type]
     except TokenError:
         raise _invalid_refresh() from None
+
+
+def _was_rotated(refresh: RefreshToken) -> bool:
+    jti = refresh.payload[api_settings.JTI_CLAIM]
+    return BlacklistedToken.objects.filter(token__jti=jti).exists()
 
 
 def _live_session(refresh: RefreshToken) -> AuthSession:
@@ -81,32 +105,62 @@ def _live_session(refresh: RefreshToken) -> AuthSession:
     return session
 
 
+def _session_revoke(session: AuthSession) -> None:
+    session.revoked_at = timezone.now()
+    session.save(update_fields=["revoked_at"])
+
+
+def _replayed(session: AuthSession, refresh: RefreshToken) -> bool:
+    """Whether ``refresh`` was rotated already; if so its session is revoked here.
+
+    Call under the session's lock. The revocation commits with the caller's transaction,
+    which must end before the 401 is raised.
+    """
+    if not _was_rotated(refresh):
+        return False
+    _session_revoke(session)
+    logger.warning("refresh token replayed; session revoked", extra={"session": str(session.id)})
+    return True
+
+
+def _rotate(session: AuthSession, refresh: RefreshToken) -> TokenPair:
+    refresh.blacklist()
+    session.refreshed_at = timezone.now()
+    session.save(update_fields=["refreshed_at"])
+    return _pair_for(_refresh_for(session.user, session))
+
+
 def session_refresh(*, refresh_token: str) -> TokenPair:
-    """Rotate a refresh token: blacklist it and issue a new pair in the same session."""
+    """Rotate a refresh token: blacklist it and issue a new pair in the same session.
+
+    Invariant: a refresh token is rotated at most once. The check and the blacklisting
+    happen under the session row's lock; a token already rotated revokes the session.
+    """
+    refresh = _parse_refresh(refresh_token)
     with transaction.atomic():
-        refresh = _parse_refresh(refresh_token)
         session = _live_session(refresh)
-        try:
-            refresh.blacklist()
-        except TokenError:
-            raise _invalid_refresh() from None
-        session.refreshed_at = timezone.now()
-        session.save(update_fields=["refreshed_at"])
-        return _pair_for(_refresh_for(session.user, session))
+        pair = None if _replayed(session, refresh) else _rotate(session, refresh)
+    if pair is None:
+        raise _invalid_refresh()
+    return pair
 
 
 def session_end(*, refresh_token: str) -> None:
     """Logout: revoke the refresh token's session (its access tokens stop working too).
 
     The refresh token itself proves the session, so a device whose access token expired
-    can still log out.
+    can still log out. A token already rotated still revokes its session, as a replay,
+    and is answered 401 like one.
     """
+    refresh = _parse_refresh(refresh_token)
     with transaction.atomic():
-        refresh = _parse_refresh(refresh_token)
         session = _live_session(refresh)
-        session.revoked_at = timezone.now()
-        session.save(update_fields=["revoked_at"])
-        refresh.blacklist()
+        replayed = _replayed(session, refresh)
+        if not replayed:
+            _session_revoke(session)
+            refresh.blacklist()
+    if replayed:
+        raise _invalid_refresh()
 
 
 def sessions_revoke_all(*, user: User) -> int:

@@ -1,6 +1,10 @@
 from django.urls import path
 
 from accounts import views
+from accounts.devices import DEVICE_ID_REGEX
+from reflective.lib.converters import register_id_converter
+
+register_id_converter("device_id", DEVICE_ID_REGEX)
 
 urlpatterns = [
     path("auth/register", views.AuthViewSet.as_view({"post": "register"}), name="register"),
@@ -38,7 +42,7 @@ urlpatterns = [
     ),
     path("users/me/devices", views.DeviceViewSet.as_view({"get": "retrieve"}), name="devices"),
     path(
-        "users/me/devices/<str:device_id>",
+        "users/me/devices/<device_id:device_id>",
         views.DeviceViewSet.as_view({"delete": "destroy"}),
         name="device",
     ),

@@ -8,6 +8,7 @@ from rest_framework import status, viewsets
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import BaseThrottle
 
 from accounts import privacy, selectors, services
 from accounts.authentication import request_user
@@ -31,7 +32,13 @@ from accounts.serializers import (
     TokenRequestSerializer,
     UserSerializer,
 )
-from accounts.throttles import LoginAccountThrottle, LoginIPThrottle, RegisterIPThrottle
+from accounts.throttles import (
+    LoginAccountThrottle,
+    LoginIPThrottle,
+    RegisterIPThrottle,
+    account_row_locked,
+    password_throttles,
+)
 from accounts.tokens import session_end, session_refresh
 from reflective.lib.fields import validated_input
 
@@ -76,7 +83,24 @@ class AuthViewSet(viewsets.ViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class PasswordViewSet(viewsets.ViewSet):
+class PasswordConfirmingViewSet(viewsets.ViewSet):
+    """A viewset whose actions may confirm the account password: those are throttled per
+    session and per account, and each attempt is counted before the password is checked.
+    """
+
+    def confirms_password(self, request: Request) -> bool:
+        return True
+
+    def get_throttles(self) -> list[BaseThrottle]:
+        return password_throttles() if self.confirms_password(self.request) else []
+
+    def check_throttles(self, request: Request) -> None:
+        if self.confirms_password(request):
+            with account_row_locked(request):
+                super().check_throttles(request)
+
+
+class PasswordViewSet(PasswordConfirmingViewSet):
     @extend_schema(
         request=PasswordChangeSerializer,
         responses={200: TokenPairSerializer},
@@ -87,8 +111,17 @@ class PasswordViewSet(viewsets.ViewSet):
         return Response(services.user_password_change(user=request_user(request), **data))
 
 
-class MeViewSet(viewsets.ViewSet):
+class MeViewSet(PasswordConfirmingViewSet):
     documents_delete_body = True  # DELETE needs {password}; see reflective.lib.openapi
+
+    def confirms_password(self, request: Request) -> bool:
+        """Deleting the account, and an email change (it sends current_password)."""
+        if self.action == "destroy":
+            return True
+        if self.action not in ("update", "partial_update"):
+            return False
+        data: Any = request.data
+        return hasattr(data, "get") and bool(data.get("current_password"))
 
     @extend_schema(responses=UserSerializer)
     def retrieve(self, request: Request) -> Response:

@@ -7,31 +7,27 @@ in 1 MiB chunks and decodes once, so the peak is about two body sizes (the text,
 parsed values) and nothing body-sized outlives the parse.
 """
 
-import json
 from typing import Any
 
-from django.conf import settings
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import BaseParser
 
+from reflective.lib.parsers import body_charset, json_text_parse
+
 CHUNK_BYTES = 1024 * 1024
-
-
-def _reject_constant(name: str) -> None:
-    raise ValueError(f"{name} is not valid JSON")
 
 
 class ChunkedJSONParser(BaseParser):
     media_type = "application/json"
 
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
-        encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
+        encoding = body_charset(parser_context)
         body = bytearray()
         while chunk := stream.read(CHUNK_BYTES):
             body += chunk
         try:
             text = body.decode(encoding)
-            del body
-            return json.loads(text, parse_constant=_reject_constant)
         except ValueError as exc:
             raise ParseError("JSON parse error") from exc
+        del body
+        return json_text_parse(text)

@@ -34,7 +34,9 @@ from reflective.lib.fields import (
 )
 
 CIPHERTEXT_TOO_LARGE = "ciphertext_too_large"
-ENTRY_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+# Also the path converter of entry ids (journal_sync/urls.py): one rule for both.
+ENTRY_ID_REGEX = r"[A-Za-z0-9_-]{1,64}"
+ENTRY_ID_PATTERN = rf"^{ENTRY_ID_REGEX}\Z"
 RESERVED_ENTRY_IDS = frozenset({"content"})
 
 

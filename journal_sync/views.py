@@ -15,7 +15,7 @@ from accounts.models import User
 from accounts.tiers import PrivacyTier, tier_allows
 from journal_sync import selectors, services
 from journal_sync.cursor import cursor_encode
-from journal_sync.errors import conflict_error, conflict_not_found
+from journal_sync.errors import conflict_error
 from journal_sync.serializers import (
     BatchPushSerializer,
     BatchResultOutSerializer,
@@ -202,12 +202,12 @@ class ConflictResolveView(APIView):
             422: CIPHERTEXT_TOO_LARGE,
         },
     )
-    def post(self, request: Request, conflict_id: str) -> Response:
+    def post(self, request: Request, conflict_id: uuid.UUID) -> Response:
         user = sync_user(request)
         data = validated(ResolveSerializer(data=request.data))
         result = services.conflict_resolve(
             user=user,
-            conflict_id=_conflict_uuid(conflict_id),
+            conflict_id=conflict_id,
             chosen=data["chosen_version"],
             final=resolve_content(data),
             device_id=data.get("device_id"),
@@ -220,13 +220,6 @@ class ConflictResolveView(APIView):
             "seq": result.seq,
         }
         return Response(body)
-
-
-def _conflict_uuid(raw: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(raw)
-    except ValueError:
-        raise conflict_not_found() from None
 
 
 class SyncStateView(APIView):

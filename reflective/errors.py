@@ -62,8 +62,11 @@ class Messages:
         "The request took longer than the database allows and was cancelled. Try again shortly."
     )
     INVALID_INPUT = "Some fields are invalid."
+    BAD_REQUEST = "The request was refused before it reached the API (for example its Host)."
     MALFORMED_BODY = "The request body is not valid JSON or form data."
+    JSON_TOO_DEEP = "The JSON nests arrays and objects deeper than {limit} levels."
     UNSUPPORTED_MEDIA = "Send the body as application/json."
+    UNSUPPORTED_CHARSET = "The Content-Type names a charset that is not a text encoding."
     BODY_TOO_LARGE = "The request body is larger than this endpoint accepts ({limit} bytes)."
     LENGTH_REQUIRED = "Send the body with a Content-Length header; chunked bodies are not accepted."
     THROTTLED = "Too many requests. Try again in {wait} seconds."
@@ -177,6 +180,17 @@ def error_response(error: ApiError) -> JsonResponse:
     for name, value in error.headers.items():
         response[name] = value
     return response
+
+
+def json_bad_request(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    """Django's handler400: a request Django refuses itself (a Host not allowed, for one)."""
+    return error_response(ApiError("bad_request", Messages.BAD_REQUEST))
+
+
+def json_permission_denied(
+    request: HttpRequest, exception: Exception | None = None
+) -> JsonResponse:
+    return error_response(ApiError("permission_denied", Messages.PERMISSION_DENIED, status=403))
 
 
 def json_not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:

@@ -183,8 +183,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
-        "rest_framework.parsers.FormParser",
+        "reflective.lib.parsers.BoundedJSONParser",
+        "reflective.lib.parsers.CharsetCheckedFormParser",
     ],
     "DEFAULT_SCHEMA_CLASS": "reflective.lib.openapi.ApiAutoSchema",
     "EXCEPTION_HANDLER": "reflective.errors.api_exception_handler",
@@ -196,6 +196,10 @@ REST_FRAMEWORK = {
         "login_ip": env.str("THROTTLE_LOGIN_IP", default="30/min"),
         "login_account": env.str("THROTTLE_LOGIN_ACCOUNT", default="10/min"),
         "register_ip": env.str("THROTTLE_REGISTER_IP", default="10/hour"),
+        # Password confirmations with a valid access token (password change, account
+        # deletion, email change): per login session and per account.
+        "password_session": env.str("THROTTLE_PASSWORD_SESSION", default="5/min"),
+        "password_account": env.str("THROTTLE_PASSWORD_ACCOUNT", default="20/hour"),
     },
 }
 
@@ -253,6 +257,8 @@ SYNC_TOMBSTONE_RETENTION_DAYS = env.int("SYNC_TOMBSTONE_RETENTION_DAYS", default
 HE_PUBLIC_KEY_MAX_BYTES = env.int("HE_PUBLIC_KEY_MAX_BYTES", default=2 * 1024 * 1024)
 HE_CIPHERTEXT_MAX_BYTES = env.int("HE_CIPHERTEXT_MAX_BYTES", default=1536 * 1024)
 METRICS_MAX_PER_REQUEST = env.int("METRICS_MAX_PER_REQUEST", default=500)
+# How deep JSON arrays and objects may nest, in a request body or a stored JSON field.
+JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=32)
 
 # --- Quotas per account (docs/SECURITY.md says why each default) ------------------------
 QUOTA_STORAGE_BYTES = env.int("QUOTA_STORAGE_BYTES", default=8 * 1024**3)

@@ -22,5 +22,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+handler400 = "reflective.errors.json_bad_request"
+handler403 = "reflective.errors.json_permission_denied"
 handler404 = "reflective.errors.json_not_found"
 handler500 = "reflective.errors.json_server_error"

@@ -3,13 +3,15 @@
 import base64
 import binascii
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+
+from reflective.lib.json_depth import json_max_depth, json_too_deep
 
 # The largest revision, feed position or offset accepted from a client: PostgreSQL columns
 # are bigints, and the headroom leaves room for the next revision.
@@ -69,15 +71,46 @@ class Base64BytesField(serializers.Field):  # type: ignore[type-arg]
         return b64encode(value)
 
 
-class AwareDateTimeField(serializers.DateTimeField):
-    """An ISO-8601 datetime that must carry a zone offset; naive times are refused."""
+class BoundedJSONField(serializers.JSONField):
+    """JSON values in a field, nested at most JSON_MAX_DEPTH deep however they arrive.
 
-    default_error_messages = {"naive": "Include a time zone offset (for example 'Z')."}
+    A JSON body was already checked by its parser; a form field holds JSON text, which
+    DRF decodes here, so the text is checked first.
+    """
+
+    default_error_messages = {"too_deep": "Nests arrays and objects deeper than {limit} levels."}
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, str | bytes) and getattr(data, "is_json_string", False):
+            text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+            if json_too_deep(text):
+                self.fail("too_deep", limit=json_max_depth())
+        return super().to_internal_value(data)
+
+
+# Every datetime a client sends lies in [DATETIME_MIN, DATETIME_MAX): far enough from
+# Python's years 1 and 9999 that a day, week or month added in any zone cannot overflow.
+DATETIME_MIN = datetime(1900, 1, 1, tzinfo=UTC)
+DATETIME_MAX = datetime(9000, 1, 1, tzinfo=UTC)
+DATETIME_OUT_OF_RANGE = "Must be from 1900-01-01T00:00:00Z up to, not including, 9000-01-01."
+
+
+class AwareDateTimeField(serializers.DateTimeField):
+    """An ISO-8601 datetime that must carry a zone offset and lie within the bounds."""
+
+    default_error_messages = {
+        "naive": "Include a time zone offset (for example 'Z').",
+        "out_of_range": DATETIME_OUT_OF_RANGE,
+        "overflow": DATETIME_OUT_OF_RANGE,  # DRF's, for a time that overflows in UTC
+    }
 
     def to_internal_value(self, value: Any) -> datetime:
         if isinstance(value, str) and not _has_offset(value):
             self.fail("naive")
-        return super().to_internal_value(value)
+        moment = super().to_internal_value(value)
+        if not DATETIME_MIN <= moment < DATETIME_MAX:
+            self.fail("out_of_range")
+        return moment
 
 
 def _has_offset(text: str) -> bool:

@@ -61,11 +61,21 @@ QUOTA_OPERATIONS = {
     ("/api/users/me/privacy", "put"),
     ("/api/tags", "post"),
 }
-THROTTLED_PATHS = ("/api/auth/token", "/api/auth/register")
+# Login and registration, and every operation that may confirm the account password.
+THROTTLED_OPERATIONS = frozenset(
+    {
+        ("post", "/api/auth/token"),
+        ("post", "/api/auth/register"),
+        ("post", "/api/auth/password"),
+        ("delete", "/api/users/me"),
+        ("put", "/api/users/me"),
+        ("patch", "/api/users/me"),
+    }
+)
 HTTP_METHODS = ("get", "put", "patch", "post", "delete")
 
 
-def _error_statuses(path: str, operation: dict[str, Any]) -> dict[str, str]:
+def _error_statuses(method: str, path: str, operation: dict[str, Any]) -> dict[str, str]:
     statuses = {"503": "database_unavailable: try again shortly"}
     if operation.get("parameters") or operation.get("requestBody"):
         statuses["400"] = "invalid, malformed_body or another input error"
@@ -77,7 +87,7 @@ def _error_statuses(path: str, operation: dict[str, Any]) -> dict[str, str]:
     if operation.get("security") != [{}] and "security" in operation:
         statuses["401"] = "not_authenticated: missing, invalid, expired or revoked token"
         statuses["403"] = "tier_required or permission_denied"
-    if path in THROTTLED_PATHS:
+    if (method, path) in THROTTLED_OPERATIONS:
         statuses["429"] = "throttled: retry after Retry-After seconds"
     return statuses
 
@@ -87,9 +97,9 @@ def _error_response(description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": reference}}}
 
 
-def _document_errors(path: str, operation: dict[str, Any]) -> None:
+def _document_errors(method: str, path: str, operation: dict[str, Any]) -> None:
     responses: dict[str, Any] = operation.setdefault("responses", {})
-    for status, description in _error_statuses(path, operation).items():
+    for status, description in _error_statuses(method, path, operation).items():
         responses.setdefault(status, _error_response(description))
     for status, response in responses.items():
         if status >= "400" and "content" not in response:
@@ -118,7 +128,7 @@ def add_error_responses(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]
     for path, item in result.get("paths", {}).items():
         for method in HTTP_METHODS:
             if method in item:
-                _document_errors(path, item[method])
+                _document_errors(method, path, item[method])
                 if (path, method) in QUOTA_OPERATIONS:
                     _document_quota(item[method])
     return result

@@ -55,15 +55,15 @@ def _device(client: APIClient) -> str:
 
 
 ROUTES = [
-    ObjectRoute("api/sync/backup/<str:entry_id>", "delete", "/api/sync/backup/{id}", _entry),
+    ObjectRoute("api/sync/backup/<entry_id:entry_id>", "delete", "/api/sync/backup/{id}", _entry),
     ObjectRoute(
-        "api/sync/backups/<str:entry_id>/revisions",
+        "api/sync/backups/<entry_id:entry_id>/revisions",
         "get",
         "/api/sync/backups/{id}/revisions",
         _entry,
     ),
     ObjectRoute(
-        "api/sync/conflicts/<str:conflict_id>/resolve",
+        "api/sync/conflicts/<uuid:conflict_id>/resolve",
         "post",
         "/api/sync/conflicts/{id}/resolve",
         _conflict,
@@ -73,7 +73,10 @@ ROUTES = [
     ObjectRoute("api/tags/<uuid:tag_id>", "delete", "/api/tags/{id}", _tag),
     ObjectRoute("api/tags/<uuid:tag_id>/touch", "post", "/api/tags/{id}/touch", _tag),
     ObjectRoute(
-        "api/users/me/devices/<str:device_id>", "delete", "/api/users/me/devices/{id}", _device
+        "api/users/me/devices/<device_id:device_id>",
+        "delete",
+        "/api/users/me/devices/{id}",
+        _device,
     ),
 ]
 
