@@ -3,6 +3,7 @@
 import email
 import email.policy
 import re
+import socket
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,7 +31,11 @@ class Inbox:
         return "250 Message accepted for delivery"
 
     def to(self, address: str) -> list[EmailMessage]:
-        return [message for message in self.messages if address in str(message["To"])]
+        return [
+            message
+            for message in self.messages
+            if address in [each.addr_spec for each in message["To"].addresses]
+        ]
 
     def wait_for(self, address: str, count: int = 1, timeout: float = 10.0) -> EmailMessage:
         """The ``count``-th message to ``address``, waiting for background delivery."""
@@ -59,13 +64,18 @@ def token_in(message: EmailMessage) -> str:
     return found.group(1)
 
 
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 @contextmanager
 def running_smtp() -> Iterator[Inbox]:
-    inbox = Inbox(host="127.0.0.1", port=0)
-    controller = Controller(inbox, hostname="127.0.0.1", port=0)
+    inbox = Inbox(host="127.0.0.1", port=_free_port())
+    # aiosmtpd checks it is up by connecting to the port, so the port must be known first.
+    controller = Controller(inbox, hostname=inbox.host, port=inbox.port)
     controller.start()
-    server: Any = controller.server  # an asyncio Server once started
-    inbox.port = server.sockets[0].getsockname()[1]
     try:
         yield inbox
     finally:
