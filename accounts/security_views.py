@@ -156,7 +156,7 @@ class MfaViewSet(AccountLockedThrottling):
 
 class SessionViewSet(AccountLockedThrottling):
     @extend_schema(responses={200: SessionListSerializer, 429: THROTTLED})
-    def list(self, request: Request) -> Response:
+    def retrieve(self, request: Request) -> Response:
         found = sessions.sessions_of(
             user=request_user(request), current_session_id=session_id_of(request.auth)
         )

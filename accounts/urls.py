@@ -73,7 +73,7 @@ urlpatterns = [
     ),
     path(
         "users/me/sessions",
-        security_views.SessionViewSet.as_view({"get": "list"}),
+        security_views.SessionViewSet.as_view({"get": "retrieve"}),
         name="sessions",
     ),
     path(

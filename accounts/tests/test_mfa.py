@@ -1,5 +1,6 @@
 """TOTP second factor: enrolment, login with a code or a recovery code, replay, disabling."""
 
+import functools
 import time
 from typing import Any
 
@@ -9,7 +10,7 @@ from rest_framework.test import APIClient
 
 from accounts.mfa import MfaMessages
 from accounts.models import RecoveryCode, TotpFactor, User
-from conftest import PASSWORD, client_for
+from conftest import PASSWORD, client_for, run_in_threads
 
 
 def enrol(client: APIClient) -> str:
@@ -205,3 +206,22 @@ def test_another_account_is_not_affected(api_alice: APIClient, bob: User) -> Non
 )
 def test_the_factor_endpoints_need_a_login(anon: APIClient, method: str, path: str) -> None:
     assert getattr(anon, method)(path, {}, format="json").status_code == 401
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_one_code_sent_twice_at_once_logs_in_once(alice: User) -> None:
+    secret = enrol(client_for(alice))
+    code = code_of_next_step(secret)
+    challenges = [login().json()["mfa_challenge"] for _ in range(2)]
+    statuses: list[int] = []
+
+    def attempt(challenge: str) -> None:
+        statuses.append(second_step(challenge, code=code).status_code)
+
+    errors = run_in_threads(
+        [functools.partial(attempt, challenge) for challenge in challenges], together=True
+    )
+
+    assert errors == []
+    assert sorted(statuses) == [200, 401]
