@@ -9,7 +9,7 @@ from reflective.lib.fields import StrictSerializer
 
 CODE_MAX_LENGTH = 32
 TOKEN_MAX_LENGTH = 128
-CHALLENGE_MAX_LENGTH = 512
+CHALLENGE_MAX_LENGTH = 2048
 
 
 def _password_field() -> serializers.CharField:

@@ -225,3 +225,16 @@ def test_one_code_sent_twice_at_once_logs_in_once(alice: User) -> None:
 
     assert errors == []
     assert sorted(statuses) == [200, 401]
+
+
+def test_the_device_name_rides_through_the_challenge(api_alice: APIClient) -> None:
+    secret = enrol(api_alice)
+    name = "Téléphone de Ålice 📱" * 4
+    challenge = login(device_name=name).json()["mfa_challenge"]
+
+    tokens = second_step(challenge, code=code_of_next_step(secret)).json()
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access_token']}")
+    current = [s for s in client.get("/api/users/me/sessions").json()["sessions"] if s["current"]]
+    assert current[0]["device_name"] == name
