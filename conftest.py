@@ -6,8 +6,8 @@ stranger on the default tier. Clients authenticate with real access tokens.
 
 import os
 import threading
-from collections.abc import Callable
-from typing import NoReturn
+from collections.abc import Callable, Iterator
+from typing import Any, NoReturn
 
 import pytest
 from django.core.cache import cache
@@ -16,6 +16,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from accounts.tiers import PrivacyTier
+from tests.smtp import Inbox, running_smtp
 
 PASSWORD = "correct horse battery staple 42"
 
@@ -76,6 +77,18 @@ def api_charlie(charlie: User) -> APIClient:
 @pytest.fixture
 def anon() -> APIClient:
     return APIClient()
+
+
+@pytest.fixture
+def smtp_inbox(settings: Any) -> Iterator[Inbox]:
+    """Mail goes over SMTP to a real server started for the test; its inbox is returned."""
+    with running_smtp() as inbox:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST = inbox.host
+        settings.EMAIL_PORT = inbox.port
+        settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+        settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+        yield inbox
 
 
 def in_ci() -> bool:

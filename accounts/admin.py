@@ -82,7 +82,7 @@ class DeviceAdmin(admin.ModelAdmin[Device]):
 
 @admin.register(AuthSession)
 class AuthSessionAdmin(admin.ModelAdmin[AuthSession]):
-    list_display = ["id", "user", "created_at", "refreshed_at", "revoked_at"]
+    list_display = ["id", "user", "device_name", "created_at", "refreshed_at", "revoked_at"]
     list_filter = ["revoked_at", "created_at"]
     search_fields = ["user__email"]
-    readonly_fields = ["id", "user", "created_at", "refreshed_at", "revoked_at"]
+    readonly_fields = ["id", "user", "device_name", "created_at", "refreshed_at", "revoked_at"]

@@ -3,10 +3,11 @@
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
-from accounts.models import User
+from accounts.models import MailToken, User
 from journal_sync.services import sync_prune
 from reflective.lib.user_data import user_data
 from tags.services import tag_tombstones_prune, tags_prune_stale
@@ -38,4 +39,7 @@ def tier_cleanup(
         counts["deleted_stale_tags"] = tags_prune_stale(days=tag_days, dry_run=dry_run, now=now)
     expired = OutstandingToken.objects.filter(expires_at__lt=now)
     counts["expired_tokens"] = expired.count() if dry_run else expired.delete()[0]
+    # Reset and email-change links: used or expired ones are only hashes, of no use to keep.
+    spent = MailToken.objects.filter(Q(expires_at__lt=now) | Q(used_at__isnull=False))
+    counts["spent_mail_tokens"] = spent.count() if dry_run else spent.delete()[0]
     return counts

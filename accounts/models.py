@@ -67,6 +67,8 @@ class AuthSession(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="auth_sessions")
+    # What the client called itself at login (or its User-Agent); never an IP address.
+    device_name = models.CharField(max_length=100, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     refreshed_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
@@ -128,3 +130,63 @@ class StorageBound(models.Model):
 
     def __str__(self) -> str:
         return f"storage of {self.user_id}: at most {self.bytes_at_most}"
+
+
+class TotpFactor(models.Model):
+    """A TOTP second factor (RFC 6238). Enabled once ``confirmed_at`` is set.
+
+    The secret is stored AES-GCM encrypted under a key derived from the server's
+    MFA_ENCRYPTION_KEY (SECRET_KEY by default), so a database dump alone does not hold it.
+    ``last_used_step`` is the newest 30-second step a code was accepted for: a code of that
+    step or an older one is never accepted again.
+    """
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="totp_factor")
+    secret_encrypted = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    last_used_step = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"totp factor of {self.user_id}"
+
+
+class RecoveryCode(models.Model):
+    """A one-time recovery code for the second factor; only its sha256 is stored."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="recovery_codes")
+    code_hash = models.CharField(max_length=64)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "code_hash"], name="recovery_code_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"recovery code of {self.user_id}"
+
+
+class MailToken(models.Model):
+    """A single-use token mailed to the user: a password reset or an email change.
+
+    Only the sha256 of the token is stored; ``new_email`` is set for an email change.
+    """
+
+    class Purpose(models.TextChoices):
+        PASSWORD_RESET = "password_reset"  # noqa: S105
+        EMAIL_CHANGE = "email_change"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="mail_tokens")
+    purpose = models.CharField(max_length=20, choices=Purpose.choices)
+    token_hash = models.CharField(max_length=64, unique=True)
+    new_email = models.EmailField(max_length=254, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "purpose"], name="mailtoken_user_purpose_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} token of {self.user_id}"

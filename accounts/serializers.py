@@ -6,6 +6,7 @@ from typing import Any
 from rest_framework import serializers
 
 from accounts.models import ConsentRecord, Device, User
+from accounts.password_reset import pending_email_of
 from accounts.services import PREFERENCE_FIELDS
 from accounts.tiers import PrivacyTier
 from analytics.messages import AnalyticsSchemaTexts as Texts
@@ -77,7 +78,9 @@ class RegisterSerializer(PreferencesSerializer):
 
 class ProfileUpdateSerializer(PreferencesSerializer):
     # Old clients send the whole user back; these read-only fields are accepted and ignored.
-    allowed_extra_fields = frozenset({"id", "privacy_tier", "password", "created_at", "updated_at"})
+    allowed_extra_fields = frozenset(
+        {"id", "privacy_tier", "password", "pending_email", "created_at", "updated_at"}
+    )
 
     display_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
     email = serializers.EmailField(max_length=254, required=False)
@@ -86,6 +89,12 @@ class ProfileUpdateSerializer(PreferencesSerializer):
 
 class UserSerializer(serializers.ModelSerializer[User]):
     writing_reminder_time = serializers.TimeField(format="%H:%M", allow_null=True)
+    pending_email = serializers.SerializerMethodField(
+        help_text="An address an email change waits to be confirmed at (a link was mailed)."
+    )
+
+    def get_pending_email(self, user: User) -> str | None:
+        return pending_email_of(user=user)
 
     class Meta:
         model = User
@@ -100,6 +109,7 @@ class UserSerializer(serializers.ModelSerializer[User]):
             "writing_reminder_time",
             "theme_preferences",
             "ai_features_enabled",
+            "pending_email",
             "created_at",
             "updated_at",
         ]
@@ -120,12 +130,22 @@ class TokenRequestSerializer(serializers.Serializer[Any]):
     username = serializers.CharField(max_length=254, required=False)
     email = serializers.CharField(max_length=254, required=False)
     password = _password_field()
+    device_name = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        help_text="Shown in the session list (default: the User-Agent).",
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         login = attrs.get("email") or attrs.get("username")
         if not login:
             raise serializers.ValidationError({"email": ["Send email (or username) and password."]})
-        return {"email": login, "password": attrs["password"]}
+        return {
+            "email": login,
+            "password": attrs["password"],
+            "device_name": attrs.get("device_name", ""),
+        }
 
 
 class TokenPairSerializer(serializers.Serializer[Any]):

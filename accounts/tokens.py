@@ -55,10 +55,10 @@ def _refresh_for(user: User, session: AuthSession) -> RefreshToken:
     return refresh
 
 
-def session_start(*, user: User) -> TokenPair:
+def session_start(*, user: User, device_name: str = "") -> TokenPair:
     """Open a login session and return its first token pair."""
     with transaction.atomic():
-        session = AuthSession.objects.create(user=user)
+        session = AuthSession.objects.create(user=user, device_name=device_name[:100])
         User.objects.filter(pk=user.pk).update(last_login=timezone.now())
         return _pair_for(_refresh_for(user, session))
 

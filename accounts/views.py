@@ -13,6 +13,7 @@ from rest_framework.throttling import BaseThrottle
 from accounts import privacy, selectors, services
 from accounts.authentication import request_user
 from accounts.devices import device_forget
+from accounts.security_serializers import MfaRequiredSerializer
 from accounts.serializers import (
     ConsentRecordSerializer,
     DeviceSerializer,
@@ -42,7 +43,12 @@ from accounts.throttles import (
 from accounts.tokens import session_end, session_refresh
 from reflective.lib.fields import validated_input
 
-LOGIN_REFUSED = OpenApiResponse(description="invalid_credentials (same body for any cause)")
+LOGIN_REFUSED = OpenApiResponse(
+    response=MfaRequiredSerializer,
+    description="invalid_credentials (same body for any cause), or, for an account with a "
+    "second factor and the right password, mfa_required with mfa_challenge and expires_in: "
+    "send them with a code to auth/token/mfa",
+)
 REFRESH_REFUSED = OpenApiResponse(description="invalid_refresh_token: log in again")
 
 
@@ -65,10 +71,13 @@ class AuthViewSet(viewsets.ViewSet):
     @extend_schema(
         request=TokenRequestSerializer,
         responses={200: TokenPairSerializer, 401: LOGIN_REFUSED},
-        description="JSON or form body; `username` is accepted as an alias of `email`.",
+        description="JSON or form body; `username` is accepted as an alias of `email`. "
+        "Accounts with a second factor get 401 mfa_required with a challenge (see auth/token/mfa).",
     )
     def token(self, request: Request) -> Response:
         credentials = validated_input(TokenRequestSerializer, request.data)
+        if not credentials["device_name"]:
+            credentials["device_name"] = request.headers.get("User-Agent", "")[:100]
         return Response(services.user_login(request=request._request, **credentials))
 
     @extend_schema(

@@ -200,6 +200,16 @@ REST_FRAMEWORK = {
         # deletion, email change): per login session and per account.
         "password_session": env.str("THROTTLE_PASSWORD_SESSION", default="5/min"),
         "password_account": env.str("THROTTLE_PASSWORD_ACCOUNT", default="20/hour"),
+        # Second-factor codes (login, enrolment, disabling), per account.
+        "mfa_account": env.str("THROTTLE_MFA_ACCOUNT", default="5/min"),
+        "mfa_account_hour": env.str("THROTTLE_MFA_ACCOUNT_HOUR", default="20/hour"),
+        # Reset and email-change mails: per client IP and per target address.
+        "mail_ip": env.str("THROTTLE_MAIL_IP", default="10/hour"),
+        "mail_address": env.str("THROTTLE_MAIL_ADDRESS", default="3/hour"),
+        # Redeeming a mailed token, per client IP.
+        "mail_token_ip": env.str("THROTTLE_MAIL_TOKEN_IP", default="20/hour"),
+        # Listing and ending sessions, and reading the second-factor status, per account.
+        "security_account": env.str("THROTTLE_SECURITY_ACCOUNT", default="60/min"),
     },
 }
 
@@ -236,6 +246,29 @@ SIMPLE_JWT = {
     "USER_ID_FIELD": "id",
     "USER_ID_CLAIM": "user_id",
 }
+
+# --- Account security ------------------------------------------------------------------
+# The key the TOTP secrets are encrypted under (HKDF-derived). Changing it disables every
+# second factor's codes: users then sign in with a recovery code and enrol again.
+MFA_ENCRYPTION_KEY = env.str("MFA_ENCRYPTION_KEY", default=SECRET_KEY)
+MFA_ISSUER = env.str("MFA_ISSUER", default="Reflective")
+MFA_CHALLENGE_SECONDS = env.int("MFA_CHALLENGE_SECONDS", default=300)
+PASSWORD_RESET_MINUTES = env.int("PASSWORD_RESET_MINUTES", default=30)
+EMAIL_CHANGE_HOURS = env.int("EMAIL_CHANGE_HOURS", default=24)
+# Where the links in mails point; the token is appended as ?token=...
+PASSWORD_RESET_URL = env.str("PASSWORD_RESET_URL", default="http://127.0.0.1:8000/reset-password")
+EMAIL_CHANGE_URL = env.str("EMAIL_CHANGE_URL", default="http://127.0.0.1:8000/confirm-email")
+
+# --- Mail: EMAIL_URL (smtp://user:password@host:587, smtp+tls://..., consolemail://) ------
+# The console backend prints mails (and the tokens in them) to stdout: development only.
+# Without EMAIL_URL in production, no mail is sent (reset and email change cannot finish).
+_EMAIL_DEFAULT = "memorymail://" if TESTING else "consolemail://" if DEBUG else "dummymail://"
+globals().update(env.email_url("EMAIL_URL", default=_EMAIL_DEFAULT))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Reflective <no-reply@localhost>")
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+# Mails go out on a thread after the response, so the time of a reset request does not say
+# whether the address has an account. Tests send them inline.
+EMAIL_SEND_IN_BACKGROUND = env.bool("EMAIL_SEND_IN_BACKGROUND", default=not TESTING)
 
 CORS_ALLOWED_ORIGINS = env.list(
     "CORS_ALLOWED_ORIGINS",

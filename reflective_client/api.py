@@ -56,9 +56,25 @@ class ApiSession:
         body = {"email": email, "password": password, **profile}
         return self.call("POST", "/api/auth/register", json=body, authenticated=False)
 
-    def login(self, email: str, password: str) -> None:
-        body = {"email": email, "password": password}
-        self._store_tokens(self.call("POST", "/api/auth/token", json=body, authenticated=False))
+    def login(
+        self,
+        email: str,
+        password: str,
+        *,
+        device_name: str = "",
+        second_factor: Callable[[], dict[str, str]] | None = None,
+    ) -> None:
+        """Log in; an account with a second factor answers ``mfa_required``, and then
+        ``second_factor`` is asked for ``{"code"}`` or ``{"recovery_code"}``."""
+        body = {"email": email, "password": password, "device_name": device_name}
+        try:
+            tokens = self.call("POST", "/api/auth/token", json=body, authenticated=False)
+        except ServerError as error:
+            if error.code != "mfa_required" or second_factor is None:
+                raise
+            answer = {"mfa_challenge": str(error.body["mfa_challenge"]), **second_factor()}
+            tokens = self.call("POST", "/api/auth/token/mfa", json=answer, authenticated=False)
+        self._store_tokens(tokens)
 
     def use_refresh_token(self, refresh_token: str) -> None:
         """Resume a stored login: the first call trades the refresh token for an access one."""

@@ -4,14 +4,17 @@
     python -m reflective_client --as you@example.com write "Walked to the lake."
     python -m reflective_client --as you@example.com entries
     python -m reflective_client --as you@example.com insights --bucket week
+    python -m reflective_client --as you@example.com 2fa enable
+    python -m reflective_client --as you@example.com sessions --others
+    python -m reflective_client --as you@example.com password-reset request
 
 The server is ``--server`` (or ``REFLECTIVE_SERVER_URL``, default http://127.0.0.1:8000);
 the keys come from the account's key file (see docs/CLIENT.md). A password is read from
-``REFLECTIVE_PASSWORD`` or asked for, and only when there is no stored login.
+``REFLECTIVE_PASSWORD`` or asked for, and only when there is no stored login; a second-factor
+code from ``REFLECTIVE_TOTP_CODE`` or asked for; a new password from ``REFLECTIVE_NEW_PASSWORD``.
 """
 
 import argparse
-import getpass
 import os
 import sys
 from collections.abc import Sequence
@@ -20,12 +23,13 @@ from typing import TextIO
 
 import requests
 
-from reflective_client import commands, keyfile
+from reflective_client import commands, keyfile, prompts, security_commands
 from reflective_client.account import TIERS
 from reflective_client.api import DEFAULT_SERVER_URL, ServerError
 from reflective_client.client import ReflectiveClient
 from reflective_client.crypto import DecryptionError
 from reflective_client.keyfile import KeyFileError, KeyMaterial
+from reflective_client.security import second_factor_body
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -55,6 +59,14 @@ def build_parser() -> argparse.ArgumentParser:
     resolve.add_argument("conflict_id")
     resolve.add_argument("choice", choices=("local", "remote", "merged"))
     resolve.add_argument("--text", help="the merged text (for 'merged')")
+    two_factor = sub.add_parser("2fa", help="the TOTP second factor")
+    two_factor.add_argument("action", choices=("enable", "disable", "status"))
+    sessions = sub.add_parser("sessions", help="list login sessions, or end some")
+    sessions.add_argument("--revoke", metavar="SESSION_ID", help="end this session")
+    sessions.add_argument("--others", action="store_true", help="end every other session")
+    reset = sub.add_parser("password-reset", help="reset a forgotten password by mail")
+    reset.add_argument("step", choices=("request", "confirm"))
+    reset.add_argument("token", nargs="?", help="for confirm: the token from the mail")
     sub.add_parser("tags", help="list tags, decrypted")
     sub.add_parser("tag", help="create (or touch) a tag").add_argument("name")
     insights = sub.add_parser("insights", help="aggregate encrypted metrics and decrypt")
@@ -71,7 +83,13 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
     try:
         if args.command in ("register", "keygen"):
             return _create_keys(args, path, out)
+        if args.command == "password-reset":
+            if security_commands.password_reset(args, out) and path.exists():
+                keyfile.save(keyfile.load(path).with_refresh_token(None), path)  # it was ended
+            return 0
         client = _open_session(args, path)
+        if args.command in SECURITY_COMMANDS:
+            return SECURITY_COMMANDS[args.command](client, args, out)
         if args.command == "logout":
             client.api.logout()
             keyfile.save(keyfile.load(path).with_refresh_token(None), path)
@@ -91,6 +109,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
     except requests.ConnectionError:
         print(f"error: cannot reach the server at {args.server}", file=sys.stderr)
         return 1
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
 
 
 def _create_keys(args: argparse.Namespace, path: Path, out: TextIO) -> int:
@@ -98,7 +119,7 @@ def _create_keys(args: argparse.Namespace, path: Path, out: TextIO) -> int:
         raise KeyFileError(f"{path} already exists; move it away first to make new keys.")
     keys = KeyMaterial.generate(args.email)
     client = _client(args, keys, path)
-    password = _password(args.email)
+    password = prompts.password(args.email)
     if args.command == "register":
         client.api.register(args.email, password)
     keyfile.save(keys, path)  # before login, so the stored session has a file to go into
@@ -118,7 +139,7 @@ def _open_session(args: argparse.Namespace, path: Path) -> ReflectiveClient:
     keys = keyfile.load(path)
     client = _client(args, keys, path)
     if args.command == "login" or not keys.refresh_token:
-        client.login(_password(args.email))
+        client.login(prompts.password(args.email), second_factor=_second_factor)
     else:
         client.api.use_refresh_token(keys.refresh_token)
     return client
@@ -135,5 +156,8 @@ def _client(args: argparse.Namespace, keys: KeyMaterial, path: Path) -> Reflecti
     return client
 
 
-def _password(email: str) -> str:
-    return os.environ.get("REFLECTIVE_PASSWORD") or getpass.getpass(f"Password for {email}: ")
+def _second_factor() -> dict[str, str]:
+    return second_factor_body(prompts.second_factor_answer())
+
+
+SECURITY_COMMANDS = {"2fa": security_commands.two_factor, "sessions": security_commands.sessions}

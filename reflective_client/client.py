@@ -1,9 +1,12 @@
-"""One device of one account: the keys, a server session and the four areas of the API."""
+"""One device of one account: the keys, a server session and the areas of the API."""
+
+from collections.abc import Callable
 
 from reflective_client.account import Account
 from reflective_client.analytics import Insights
 from reflective_client.api import DEFAULT_SERVER_URL, ApiSession
 from reflective_client.keyfile import KeyMaterial
+from reflective_client.security import AccountSecurity
 from reflective_client.sync import Journal
 from reflective_client.tags import TagBook
 
@@ -19,6 +22,13 @@ class ReflectiveClient:
         self.journal = Journal(self.api, keys)
         self.tags = TagBook(self.api, keys)
         self.insights = Insights(self.api, ckks)
+        self.security = AccountSecurity(self.api)
 
-    def login(self, password: str) -> None:
-        self.api.login(self.keys.email, password)
+    def login(
+        self, password: str, second_factor: Callable[[], dict[str, str]] | None = None
+    ) -> None:
+        """Log in as this device; ``second_factor`` answers an ``mfa_required`` login."""
+        device_name = f"reflective_client {self.keys.device_id}"
+        self.api.login(
+            self.keys.email, password, device_name=device_name, second_factor=second_factor
+        )

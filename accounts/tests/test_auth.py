@@ -3,8 +3,8 @@ from urllib.parse import urlencode
 
 from rest_framework.test import APIClient
 
+from accounts.credentials import AccountMessages
 from accounts.models import User
-from accounts.services import AccountMessages
 from conftest import PASSWORD
 
 NEW_PASSWORD = "an entirely different passphrase 7"

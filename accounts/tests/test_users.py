@@ -3,8 +3,8 @@ import json
 import pytest
 from rest_framework.test import APIClient
 
+from accounts.credentials import AccountMessages
 from accounts.models import User
-from accounts.services import AccountMessages
 from conftest import PASSWORD, client_for
 
 
@@ -73,7 +73,9 @@ def test_email_change_needs_the_current_password(api_alice: APIClient, alice: Us
         format="json",
     )
     assert ok.status_code == 200
-    assert ok.json()["email"] == "a2@example.com"
+    # The new address becomes the login only once confirmed (accounts/tests/test_email_change.py).
+    assert ok.json()["email"] == "alice@example.com"
+    assert ok.json()["pending_email"] == "a2@example.com"
 
 
 def test_email_change_to_a_taken_email_is_refused(api_alice: APIClient, bob: User) -> None:

@@ -54,6 +54,11 @@ def _device(client: APIClient) -> str:
     return "alice-phone"
 
 
+def _session(client: APIClient) -> str:
+    sessions = client.get("/api/users/me/sessions").json()["sessions"]
+    return str(sessions[0]["id"])
+
+
 ROUTES = [
     ObjectRoute("api/sync/backup/<entry_id:entry_id>", "delete", "/api/sync/backup/{id}", _entry),
     ObjectRoute(
@@ -77,6 +82,12 @@ ROUTES = [
         "delete",
         "/api/users/me/devices/{id}",
         _device,
+    ),
+    ObjectRoute(
+        "api/users/me/sessions/<uuid:session_id>",
+        "delete",
+        "/api/users/me/sessions/{id}",
+        _session,
     ),
 ]
 

@@ -10,7 +10,8 @@ class Command(BaseCommand):
     help = (
         "Delete what each user's privacy tier no longer allows (entries, revisions, conflicts, "
         "metrics, rollups, keys, tags), prune tombstones and revisions past retention, stale "
-        "tags (--tag-days N) and expired refresh tokens. --dry-run only counts."
+        "tags (--tag-days N), expired refresh tokens and used or expired reset and email-change "
+        "links. --dry-run only counts."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
