@@ -32,3 +32,4 @@ def register() -> None:
     user_data.register_exporter("entry_revisions", export_revisions)
     user_data.register_exporter("entry_conflicts", export_conflicts)
     user_data.register_stats(selectors.sync_stats)
+    user_data.register_profile(selectors.writing_summary)

@@ -32,9 +32,7 @@ def test_an_old_client_edit_of_an_entry_deleted_elsewhere_brings_it_back(
     assert unseal(items[-1], "entry-1") == "edited offline"
 
 
-def test_a_resurrection_keeps_the_tombstone_in_history(
-    laptop: APIClient, phone: APIClient
-) -> None:
+def test_a_resurrection_keeps_the_tombstone_in_history(laptop: APIClient, phone: APIClient) -> None:
     _deleted_on_phone(laptop, phone)
     push(laptop, payload("entry-1", "edited offline", device="laptop"))
     revisions = laptop.get("/api/sync/backups/entry-1/revisions").json()["revisions"]

@@ -17,6 +17,8 @@ Purger = Callable[[AbstractBaseUser, str], dict[str, int]]
 Exporter = Callable[[AbstractBaseUser], Iterable[dict[str, Any]]]
 # A stats provider returns what the server honestly knows (counts, sizes, times).
 StatsProvider = Callable[[AbstractBaseUser], dict[str, Any]]
+# A profile provider adds such facts to the user object itself (fields older clients read).
+ProfileProvider = Callable[[AbstractBaseUser], dict[str, Any]]
 
 
 @dataclass
@@ -24,6 +26,7 @@ class UserDataRegistry:
     purgers: list[Purger] = field(default_factory=list)
     exporters: dict[str, Exporter] = field(default_factory=dict)
     stats_providers: list[StatsProvider] = field(default_factory=list)
+    profile_providers: list[ProfileProvider] = field(default_factory=list)
     purge_kinds: list[str] = field(default_factory=list)
 
     def register_purger(self, purger: Purger, *, kinds: Iterable[str]) -> None:
@@ -37,6 +40,10 @@ class UserDataRegistry:
     def register_stats(self, provider: StatsProvider) -> None:
         if provider not in self.stats_providers:
             self.stats_providers.append(provider)
+
+    def register_profile(self, provider: ProfileProvider) -> None:
+        if provider not in self.profile_providers:
+            self.profile_providers.append(provider)
 
     def purge(self, user: AbstractBaseUser, tier: str) -> dict[str, int]:
         """Run every purger for ``tier``; the caller holds the transaction."""
@@ -53,6 +60,12 @@ class UserDataRegistry:
     def stats(self, user: AbstractBaseUser) -> dict[str, Any]:
         merged: dict[str, Any] = {}
         for provider in self.stats_providers:
+            merged.update(provider(user))
+        return merged
+
+    def profile(self, user: AbstractBaseUser) -> dict[str, Any]:
+        merged: dict[str, Any] = {}
+        for provider in self.profile_providers:
             merged.update(provider(user))
         return merged
 
