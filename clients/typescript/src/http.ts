@@ -39,6 +39,7 @@ export interface SessionOptions {
 }
 
 const RETRIED_STATUSES = new Set([429, 502, 503, 504])
+const MAX_RETRY_WAIT_MS = 30_000
 
 export class ApiSession {
   readonly server: string
@@ -117,8 +118,10 @@ export class ApiSession {
         continue
       }
       if (!RETRIED_STATUSES.has(response.status) || attempt >= this.maxRetries) return response
+      const delay = retryDelay(response, this.retryBaseMs * 2 ** attempt)
+      if (delay > MAX_RETRY_WAIT_MS) return response // the caller decides about long waits
       await response.arrayBuffer()
-      await sleep(retryDelay(response, this.retryBaseMs * 2 ** attempt))
+      await sleep(delay)
     }
   }
 }
@@ -135,7 +138,7 @@ function queryString(query: CallOptions['query']): string {
 
 function retryDelay(response: Response, fallbackMs: number): number {
   const seconds = Number(response.headers.get('Retry-After'))
-  return Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds, 30) * 1000 : fallbackMs
+  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : fallbackMs
 }
 
 function safeJson(text: string): JsonObject {
