@@ -24,7 +24,7 @@ from reflective_client.analytics import MetricPoint
 from reflective_client.keyfile import KeyMaterial
 from tests.e2e.conftest import RunningServer, database_url, running_gunicorn
 
-pytestmark = [pytest.mark.slow, pytest.mark.postgres_only]
+pytestmark = pytest.mark.slow
 
 PACKAGE = Path(__file__).resolve().parents[2] / "clients" / "typescript"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -72,11 +72,26 @@ def _node_test(file: str, server: RunningServer) -> str:
     return _run([node, "--test", file], env={"REFLECTIVE_SERVER_URL": server.url})
 
 
+def test_the_package_packs_its_typed_build_and_installs_offline(built_package: Path) -> None:
+    """npm pack ships dist/ with its types; no dependency runs an install script."""
+    npm = shutil.which("npm")
+    assert npm is not None
+    packed = json.loads(_run([npm, "pack", "--dry-run", "--json"]))[0]
+    files = {entry["path"] for entry in packed["files"]}
+    assert {"dist/index.js", "dist/index.d.ts", "dist/ckks.js", "package.json"} <= files
+    assert not any(path.startswith(("src/", "test/")) for path in files)
+    lock = json.loads((PACKAGE / "package-lock.json").read_text())
+    assert lock["packages"]["node_modules/node-seal"]["version"] == "6.0.3"
+    assert not [name for name, entry in lock["packages"].items() if entry.get("hasInstallScript")]
+
+
+@pytest.mark.postgres_only
 def test_the_library_passes_its_node_flows(built_package: Path, ts_server: RunningServer) -> None:
     output = _node_test("test/node.test.mjs", ts_server)
     assert "# fail 0" in output
 
 
+@pytest.mark.postgres_only
 def test_the_library_passes_the_same_flows_in_chromium(
     built_package: Path, ts_server: RunningServer
 ) -> None:
@@ -104,6 +119,7 @@ def _entries(client: ReflectiveClient) -> dict[str, str | None]:
     return {entry.id: entry.text for entry in client.journal.live()}
 
 
+@pytest.mark.postgres_only
 def test_a_python_key_file_serves_the_typescript_client(
     built_package: Path, ts_server: RunningServer, tmp_path: Path
 ) -> None:
@@ -131,6 +147,7 @@ def test_a_python_key_file_serves_the_typescript_client(
     assert total.values[0] == pytest.approx(7.5, abs=1e-3)
 
 
+@pytest.mark.postgres_only
 def test_a_typescript_key_file_serves_the_python_client(
     built_package: Path, ts_server: RunningServer, tmp_path: Path
 ) -> None:

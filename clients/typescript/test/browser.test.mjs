@@ -4,12 +4,13 @@
 import assert from 'node:assert/strict'
 import { existsSync, readFileSync } from 'node:fs'
 import { extname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { after, before, test } from 'node:test'
 import { chromium } from 'playwright-core'
 import { FLOWS } from './flows.mjs'
 import { liveServer } from './server.mjs'
 
-const PACKAGE = resolve(import.meta.dirname, '..')
+const PACKAGE = resolve(fileURLToPath(new URL('.', import.meta.url)), '..')
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium'
 const PREFIX = '/__reflective_client__/'
 const TYPES = { '.js': 'text/javascript', '.mjs': 'text/javascript', '.html': 'text/html' }

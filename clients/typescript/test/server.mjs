@@ -6,8 +6,9 @@ import { mkdirSync, mkdtempSync, openSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 
-const REPO = resolve(import.meta.dirname, '..', '..', '..')
+const REPO = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..')
 const PYTHON = process.env.REFLECTIVE_PYTHON || join(REPO, '.venv', 'bin', 'python')
 
 function freePort() {
