@@ -5,7 +5,7 @@
 // both clients; which format an epoch uses is decided by the public key uploaded for it.
 import { concat, sha256Hex } from './bytes.js'
 import { DecryptionError } from './errors.js'
-import { bytesField, doubleField, fieldBytes, readFields, varint, varintField } from './protobuf.js'
+import { VARINT, bytesField, doubleField, fieldBytes, readFields, varint, varintField } from './protobuf.js'
 import {
   CIPHERTEXT_MEMBERS,
   PLAINTEXT_MEMBERS,
@@ -179,7 +179,7 @@ export class CkksKeys {
       try {
         const fields = readFields(blob)
         raw = required(fieldBytes(fields, 2))
-        count = Number(readFields(concat(varint(8), required(fieldBytes(fields, 1))))[0].value)
+        count = vectorSize(required(fieldBytes(fields, 1)))
       } catch {
         throw new DecryptionError('not a CKKS ciphertext')
       }
@@ -221,6 +221,13 @@ function nodeSealVersion(seal: SEALLibrary): SealVersion {
     probe.delete()
   }
   return localVersion
+}
+
+/** CKKSVectorProto field 1: packed sizes, one per chunk; the library sends and reads one. */
+function vectorSize(packedSizes: Uint8Array): number {
+  const [first] = readFields(concat(varint((1 << 3) | VARINT), packedSizes))
+  if (!first || typeof first.value !== 'bigint') throw new Error('a malformed vector size')
+  return Number(first.value)
 }
 
 function required(bytes: Uint8Array | undefined): Uint8Array {

@@ -13,6 +13,7 @@ export interface Entry {
   id: string
   text: string | null // null: deleted (a tombstone)
   revision: number
+  createdAt: string | null // claimed by the writing device; kept across edits
   updatedAt: string | null
   deviceId: string | null
 }
@@ -65,7 +66,7 @@ export class Journal {
       encrypted_content: b64encode(sealed.ciphertext),
       content_iv: b64encode(sealed.iv),
       content_tag: b64encode(sealed.tag),
-      created_at: createdAt ?? this.entries.get(entryId)?.updatedAt ?? now,
+      created_at: createdAt ?? this.entries.get(entryId)?.createdAt ?? now,
       updated_at: now,
       device_id: this.keys.deviceId,
       base_revision: this.entries.get(entryId)?.revision ?? 0
@@ -94,7 +95,7 @@ export class Journal {
     }
     this.pending.delete(body.id)
     const result = pushResult(answer)
-    if (result.revision !== null) this.remember(body.id, text ?? (await this.openPush(body)), result.revision, body.updated_at)
+    if (result.revision !== null) this.remember(body.id, text ?? (await this.openPush(body)), result.revision, body)
     return result
   }
 
@@ -116,7 +117,7 @@ export class Journal {
       answer.results.forEach((item: JsonObject, index: number) => {
         const result = pushResult(item)
         if ((result.status === 'stored' || result.status === 'unchanged') && result.revision !== null) {
-          this.remember(chunk[index][0], chunk[index][1], result.revision, bodies[index].updated_at)
+          this.remember(chunk[index][0], chunk[index][1], result.revision, bodies[index])
         }
         results.push(result)
       })
@@ -131,7 +132,7 @@ export class Journal {
     try {
       const answer = await this.api.call('DELETE', `/api/sync/backup/${encodeURIComponent(entryId)}`, { query, idempotent: true })
       const result = pushResult(answer)
-      if (result.revision !== null) this.remember(entryId, null, result.revision, new Date().toISOString())
+      if (result.revision !== null) this.remember(entryId, null, result.revision)
       return result
     } catch (error) {
       if (error instanceof ServerError && error.status === 409 && error.code === 'conflict') {
@@ -168,7 +169,14 @@ export class Journal {
 
   private async apply(item: JsonObject): Promise<Entry> {
     const text = item.deleted ? null : await this.openVersion(item.id, item.encrypted_content, item.content_iv, item.content_tag)
-    const entry: Entry = { id: item.id, text, revision: item.revision, updatedAt: item.updated_at ?? null, deviceId: item.device_id ?? null }
+    const entry: Entry = {
+      id: item.id,
+      text,
+      revision: item.revision,
+      createdAt: item.created_at ?? null,
+      updatedAt: item.updated_at ?? null,
+      deviceId: item.device_id ?? null
+    }
     this.entries.set(entry.id, entry)
     return entry
   }
@@ -219,7 +227,7 @@ export class Journal {
     const answer = await this.api.call('POST', `/api/sync/conflicts/${conflict.id}/resolve`, { json: body })
     const kept = choice === 'local' ? conflict.local.text : choice === 'merged' ? mergedText : undefined
     if (kept !== undefined && answer.revision != null) {
-      this.remember(conflict.entryId, kept, answer.revision, new Date().toISOString())
+      this.remember(conflict.entryId, kept, answer.revision)
     }
     return answer
   }
@@ -263,8 +271,10 @@ export class Journal {
     return this.openVersion(body.id, body.encrypted_content, body.content_iv, body.content_tag)
   }
 
-  private remember(id: string, text: string | null, revision: number, updatedAt: string): void {
-    this.entries.set(id, { id, text, revision, updatedAt, deviceId: this.keys.deviceId })
+  private remember(id: string, text: string | null, revision: number, sent?: JsonObject): void {
+    const createdAt = sent?.created_at ?? this.entries.get(id)?.createdAt ?? null
+    const updatedAt = sent?.updated_at ?? new Date().toISOString()
+    this.entries.set(id, { id, text, revision, createdAt, updatedAt, deviceId: this.keys.deviceId })
   }
 }
 

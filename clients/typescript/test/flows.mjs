@@ -82,6 +82,10 @@ export async function syncFlow(lib, server) {
   await laptop.journal.writeMany({ 'day-2': 'Rain all day.', 'day-3': 'Café au lait ☕' })
   await phone.journal.pull()
   check(phone.journal.entries.get('day-3').text === 'Café au lait ☕', 'the phone reads the laptop entry')
+  const created = phone.journal.entries.get('day-2').createdAt
+  await phone.journal.write('day-2', 'Rain all day, then sun.')
+  await laptop.journal.pull()
+  check(laptop.journal.entries.get('day-2').createdAt === created, 'an edit keeps the entry creation time')
 
   // Both edit revision 1 of day-1: the second push is a conflict, listed decrypted.
   await phone.journal.write('day-1', 'Walked to the lake with Sam.')
