@@ -7,6 +7,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from accounts.serializers import UserProfileOutSerializer
 from journal_sync.selectors import streak_length
 from journal_sync.services import EntryWrite, entries_push
 from journal_sync.tests.conftest import seal
@@ -17,6 +18,15 @@ TODAY = date(2026, 3, 10)
 def _entry_on(user: User, entry_id: str, created_at: datetime) -> None:
     write = EntryWrite(entry_id, "laptop", 0, seal("text", entry_id), created_at=created_at)
     entries_push(user=user, writes=[write])
+
+
+def test_the_user_object_has_the_documented_fields(api_alice: APIClient) -> None:
+    body = api_alice.get("/api/users/me").json()
+    assert set(body) == set(UserProfileOutSerializer().fields)
+    schema = api_alice.get("/api/schema/", {"format": "json"}).json()
+    documented = schema["components"]["schemas"]["UserProfileOut"]["properties"]
+    assert {"logs_count", "writing_streak", "total_words_written"} <= set(documented)
+    assert documented["total_words_written"]["nullable"] is True
 
 
 def test_a_new_account_has_no_entries_and_no_streak(api_alice: APIClient) -> None:
