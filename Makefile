@@ -40,9 +40,11 @@ lint: install
 typecheck: install
 	$(BIN)/mypy .
 
-# The node-seal client test (tests/node) needs its npm package; skipped without node.
+# The node-seal client test (tests/node) and the TypeScript client (clients/typescript) need
+# their npm packages, installed from their lockfiles; skipped without node.
 node-deps:
 	@if command -v node >/dev/null 2>&1; then npm ci --prefix tests/node --no-audit --no-fund; fi
+	@if command -v node >/dev/null 2>&1; then npm ci --prefix clients/typescript --no-audit --no-fund; fi
 
 pytest: install node-deps
 	$(BIN)/pytest

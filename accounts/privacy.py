@@ -33,13 +33,24 @@ class TierChange:
 
 
 def privacy_state(*, user: User) -> dict[str, Any]:
+    """``sync_enabled``: anything (entries or metrics) goes to the server, since consent."""
+    syncing = user.privacy_tier != PrivacyTier.LOCAL_ONLY
     return {
         "current_tier": user.privacy_tier,
-        "sync_enabled": user.privacy_tier == PrivacyTier.FULL_SYNC,
-        "sync_enabled_at": user.sync_enabled_at,
+        "sync_enabled": syncing,
+        "sync_enabled_at": _sync_consent_time(user) if syncing else None,
         "features_available": features_for(user.privacy_tier),
         "analytics_key_id": current_key_id(user=user),
     }
+
+
+def _sync_consent_time(user: User) -> datetime | None:
+    """The consent that turned sync on; accounts moved up before it was kept use the ledger."""
+    if user.sync_enabled_at is not None:
+        return user.sync_enabled_at
+    moves_up = ConsentRecord.objects.filter(user=user, from_tier=PrivacyTier.LOCAL_ONLY)
+    record = moves_up.last()
+    return None if record is None else record.consent_timestamp
 
 
 def _checked_consent(consent: datetime | None, *, upgrading: bool) -> datetime:
@@ -110,10 +121,10 @@ def _tier_record(
     user: User, previous: str, tier: str, consent: datetime, deleted: dict[str, int]
 ) -> None:
     user.privacy_tier = tier
-    if tier == PrivacyTier.FULL_SYNC:
-        user.sync_enabled_at = timezone.now()
-    elif previous == PrivacyTier.FULL_SYNC:
+    if tier == PrivacyTier.LOCAL_ONLY:
         user.sync_enabled_at = None
+    elif previous == PrivacyTier.LOCAL_ONLY:
+        user.sync_enabled_at = consent
     user.save(update_fields=["privacy_tier", "sync_enabled_at", "updated_at"])
     ConsentRecord.objects.create(
         user=user,

@@ -24,6 +24,19 @@ def consent_history(*, user: User) -> QuerySet[ConsentRecord]:
     return ConsentRecord.objects.filter(user=user)
 
 
+def user_profile(*, user: User) -> dict[str, Any]:
+    """The user object older clients expect: profile, journal facts, and no word total.
+
+    ``total_words_written`` is always null: words are inside encrypted entries, which the
+    server cannot read. Clients sum their encrypted ``word_count`` metric instead.
+    """
+    return {
+        **UserSerializer(user).data,
+        "total_words_written": None,
+        **user_data.profile(user),
+    }
+
+
 def user_stats(*, user: User) -> dict[str, Any]:
     """What the server honestly knows: counts, sizes and times, never content."""
     devices = devices_of(user=user).aggregate(last=Max("last_seen_at"))

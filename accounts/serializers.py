@@ -116,6 +116,34 @@ class UserSerializer(serializers.ModelSerializer[User]):
         read_only_fields = fields
 
 
+class UserProfileOutSerializer(UserSerializer):
+    """The user object as the API returns it (``selectors.user_profile`` builds it)."""
+
+    logs_count = serializers.IntegerField(help_text="live (not deleted) entries stored here")
+    writing_streak = serializers.IntegerField(
+        help_text=(
+            "consecutive days with an entry, by entry created_at in the user's time zone, "
+            "ending today or yesterday"
+        )
+    )
+    total_words_written = serializers.IntegerField(
+        allow_null=True,
+        help_text=(
+            "always null: words are inside encrypted entries; sum the encrypted word_count "
+            "metric with POST /api/encryption/aggregate"
+        ),
+    )
+
+    class Meta(UserSerializer.Meta):
+        fields = [
+            *UserSerializer.Meta.fields,
+            "logs_count",
+            "writing_streak",
+            "total_words_written",
+        ]
+        read_only_fields = fields
+
+
 class PreferencesOutSerializer(serializers.ModelSerializer[User]):
     writing_reminder_time = serializers.TimeField(format="%H:%M", allow_null=True)
 

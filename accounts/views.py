@@ -31,7 +31,7 @@ from accounts.serializers import (
     RegisterSerializer,
     TokenPairSerializer,
     TokenRequestSerializer,
-    UserSerializer,
+    UserProfileOutSerializer,
 )
 from accounts.throttles import (
     LoginAccountThrottle,
@@ -63,10 +63,10 @@ class AuthViewSet(viewsets.ViewSet):
             return [LoginIPThrottle(), LoginAccountThrottle()]
         return []
 
-    @extend_schema(request=RegisterSerializer, responses={201: UserSerializer})
+    @extend_schema(request=RegisterSerializer, responses={201: UserProfileOutSerializer})
     def register(self, request: Request) -> Response:
         user = services.user_register(**validated_input(RegisterSerializer, request.data))
-        return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
+        return Response(selectors.user_profile(user=user), status=status.HTTP_201_CREATED)
 
     @extend_schema(
         request=TokenRequestSerializer,
@@ -132,19 +132,19 @@ class MeViewSet(PasswordConfirmingViewSet):
         data: Any = request.data
         return hasattr(data, "get") and bool(data.get("current_password"))
 
-    @extend_schema(responses=UserSerializer)
+    @extend_schema(responses=UserProfileOutSerializer)
     def retrieve(self, request: Request) -> Response:
-        return Response(UserSerializer(request_user(request)).data)
+        return Response(selectors.user_profile(user=request_user(request)))
 
     @extend_schema(
         request=ProfileUpdateSerializer,
-        responses=UserSerializer,
+        responses=UserProfileOutSerializer,
         description="Partial update. privacy_tier and password are ignored here.",
     )
     def partial_update(self, request: Request) -> Response:
         changes = validated_input(ProfileUpdateSerializer, request.data)
         user = services.user_profile_update(user=request_user(request), **changes)
-        return Response(UserSerializer(user).data)
+        return Response(selectors.user_profile(user=user))
 
     update = partial_update
 

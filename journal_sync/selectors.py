@@ -5,13 +5,14 @@ Every query starts from the requesting user; another user's id is simply not fou
 
 import hashlib
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from functools import reduce
 from operator import or_
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -28,7 +29,8 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, TruncDate
+from django.utils import timezone
 
 from accounts.models import User
 from journal_sync.errors import entry_not_found, resync_required
@@ -346,6 +348,43 @@ def sync_storage_bytes(user: AbstractBaseUser) -> int:
 # cursor, so its memory is a few rows of up to 2 MiB each, whatever the account holds.
 def _export_chunk() -> int:
     return int(settings.EXPORT_ROWS_PER_FETCH)
+
+
+def writing_summary(user: AbstractBaseUser) -> dict[str, Any]:
+    """The journal facts the user object carries: live entries and the current streak."""
+    assert isinstance(user, User)
+    live = EncryptedEntry.objects.filter(user=user, deleted=False)
+    zone = ZoneInfo(user.timezone)
+    days = (
+        live.annotate(day=TruncDate("created_at", tzinfo=zone))
+        .values_list("day", flat=True)
+        .distinct()
+        .order_by("-day")
+    )
+    today = timezone.now().astimezone(zone).date()
+    return {"logs_count": live.count(), "writing_streak": streak_length(days, today=today)}
+
+
+def streak_length(days_newest_first: Iterable[date | None], *, today: date) -> int:
+    """Consecutive days with an entry, ending today, or yesterday while today is still open.
+
+    The days are client-claimed ``created_at`` dates in the user's zone; a day after
+    ``today`` (a device clock ahead) is skipped rather than allowed to break the streak.
+    """
+    expected: date | None = None
+    streak = 0
+    for day in days_newest_first:
+        if day is None or day > today:
+            continue
+        if expected is None:
+            if day < today - timedelta(days=1):
+                return 0
+            expected = day
+        if day != expected:
+            break
+        streak += 1
+        expected = day - timedelta(days=1)
+    return streak
 
 
 def entries_for_export(user: AbstractBaseUser) -> Iterator[dict[str, Any]]:

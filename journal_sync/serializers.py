@@ -292,6 +292,8 @@ def push_result_json(result: PushResult) -> dict[str, Any]:
         body |= {"conflict_id": str(result.conflict_id), "current_revision": result.revision}
     if result.error is not None:
         body |= {"error": result.error, "detail": result.detail}
+    if result.resurrected:
+        body["resurrected"] = True
     return body
 
 
@@ -350,6 +352,7 @@ def conflict_page_json(page: ConflictPage) -> dict[str, Any]:
 def page_json(rows: list[dict[str, Any]], *, next_seq: int, has_more: bool) -> dict[str, Any]:
     return {
         "backups": [feed_entry_json(row) for row in rows],
+        "total_count": len(rows),
         "next_cursor": cursor_encode(next_seq),
         "has_more": has_more,
     }
@@ -375,6 +378,7 @@ class FeedEntryOutSerializer(serializers.Serializer):  # type: ignore[type-arg]
 
 class FeedPageOutSerializer(serializers.Serializer):  # type: ignore[type-arg]
     backups = FeedEntryOutSerializer(many=True)
+    total_count = serializers.IntegerField(help_text="entries in this page (older clients)")
     next_cursor = serializers.CharField()
     has_more = serializers.BooleanField()
 
@@ -388,6 +392,9 @@ class PushResultOutSerializer(serializers.Serializer):  # type: ignore[type-arg]
     current_revision = serializers.IntegerField(required=False)
     error = serializers.CharField(required=False, help_text="code of a rejected item")
     detail = serializers.CharField(required=False, help_text="why the item was rejected")
+    resurrected = serializers.BooleanField(
+        required=False, help_text="present (true) when the write brought back a deleted entry"
+    )
 
 
 class BatchResultOutSerializer(serializers.Serializer):  # type: ignore[type-arg]

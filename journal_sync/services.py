@@ -112,6 +112,7 @@ class PushResult:
     conflict_id: uuid.UUID | None = None
     error: str | None = None
     detail: str | None = None
+    resurrected: bool = False
 
 
 def _decide(head: EncryptedEntry | None, write: EntryWrite) -> PushStatus:
@@ -121,10 +122,16 @@ def _decide(head: EncryptedEntry | None, write: EntryWrite) -> PushStatus:
     if write.fingerprint == head.fingerprint:
         return PushStatus.UNCHANGED
     if write.base_revision is None:
-        # Old clients send no base: the last writer may go on writing, anyone else conflicts.
-        same_device = write.device_id == head.device_id
-        return PushStatus.STORED if same_device else PushStatus.CONFLICT
+        # Old clients send no base: the last writer may go on writing, anyone else conflicts,
+        # except over a tombstone, where keeping the edit loses nothing (a resurrection).
+        keeps_edit = write.device_id == head.device_id or _resurrects(head, write)
+        return PushStatus.STORED if keeps_edit else PushStatus.CONFLICT
     return PushStatus.STORED if write.base_revision == head.revision else PushStatus.CONFLICT
+
+
+def _resurrects(head: EncryptedEntry | None, write: EntryWrite) -> bool:
+    """An edit stored over a tombstone brings the entry back; its result says so."""
+    return head is not None and head.deleted and write.content is not None
 
 
 def _lock_for_write(user: User, device_ids: Iterable[str], *, tier: str) -> int:
@@ -248,7 +255,13 @@ class _PushPlan:
         else:
             self.updates.append((head, write, self.seq))
             revision = head.revision + 1
-        self._result(write, PushStatus.STORED, revision=revision, seq=self.seq)
+        self._result(
+            write,
+            PushStatus.STORED,
+            revision=revision,
+            seq=self.seq,
+            resurrected=_resurrects(head, write),
+        )
 
     def bytes_added(self) -> int:
         """Ciphertext bytes this plan stores: new versions (the old ones stay as history)

@@ -34,3 +34,4 @@ def register() -> None:
     user_data.register_stats(selectors.sync_stats)
     user_data.register_usage(selectors.sync_usage)
     user_data.register_storage(selectors.sync_storage_bytes)
+    user_data.register_profile(selectors.writing_summary)

@@ -86,6 +86,7 @@ class CkksKeys:
     """A CKKS key pair held by the client; only the public part ever leaves it."""
 
     def __init__(self, secret_context: bytes) -> None:
+        self._secret_context = bytes(secret_context)
         self._context = ts.context_from(secret_context)
         if not self._context.is_private():
             raise ValueError("a CKKS secret context is needed, got a public one")
@@ -99,16 +100,21 @@ class CkksKeys:
         context = ts.context(
             ts.SCHEME_TYPE.CKKS, poly_modulus_degree, coeff_mod_bit_sizes=coeff_mod_bit_sizes
         )
-        return cls(_serialize(context, secret=True))
+        context.global_scale = 2 ** CKKS_PARAMETERS[poly_modulus_degree][1]
+        return cls(_serialize_secret(context))
 
     def secret_context(self) -> bytes:
-        """Everything needed to encrypt and decrypt: store it only in the key file."""
-        return _serialize(self._context, secret=True)
+        """Everything needed to encrypt and decrypt, as the key file holds it: keep it there."""
+        return self._secret_context
 
     @cached_property
     def public_context(self) -> bytes:
-        """What the server gets: parameters and public key, no secret/Galois/relin keys."""
-        return _serialize(self._context, secret=False)
+        """What the server gets: parameters and public key, no secret/Galois/relin keys.
+
+        It is the key file's secret context without its private part, byte for byte, so
+        every client sharing the key file (the TypeScript one too) names the same key id.
+        """
+        return without_private_part(self._secret_context)
 
     @cached_property
     def key_id(self) -> str:
@@ -126,12 +132,53 @@ class CkksKeys:
             raise DecryptionError("not a CKKS ciphertext for this key") from error
 
 
-def _serialize(context: ts.Context, *, secret: bool) -> bytes:
+def _serialize_secret(context: ts.Context) -> bytes:
     return bytes(
         context.serialize(
             save_public_key=True,
-            save_secret_key=secret,
+            save_secret_key=True,
             save_galois_keys=False,
             save_relin_keys=False,
         )
     )
+
+
+# TenSEALContextProto field 3 is the private context (the secret key).
+_PRIVATE_CONTEXT_FIELD = 3
+
+
+def without_private_part(secret_context: bytes) -> bytes:
+    """The serialized TenSEAL context minus its private field, other bytes untouched."""
+    kept = bytearray()
+    offset = 0
+    while offset < len(secret_context):
+        start = offset
+        key, offset = _varint(secret_context, offset)
+        wire_type = key & 7
+        if wire_type == 0:
+            _, offset = _varint(secret_context, offset)
+        elif wire_type == 1:
+            offset += 8
+        elif wire_type == 2:
+            length, offset = _varint(secret_context, offset)
+            offset += length
+        else:
+            raise ValueError("not a TenSEAL context")
+        if offset > len(secret_context):
+            raise ValueError("a truncated TenSEAL context")
+        if key >> 3 != _PRIVATE_CONTEXT_FIELD:
+            kept += secret_context[start:offset]
+    return bytes(kept)
+
+
+def _varint(data: bytes, offset: int) -> tuple[int, int]:
+    value = shift = 0
+    while True:
+        if offset >= len(data) or shift > 63:
+            raise ValueError("a malformed varint in a TenSEAL context")
+        byte = data[offset]
+        offset += 1
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if not byte & 0x80:
+            return value, offset

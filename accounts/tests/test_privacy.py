@@ -98,7 +98,8 @@ def test_downgrade_reports_counts_for_every_kind(synced_charlie: APIClient) -> N
     assert response.status_code == 200
     body = response.json()
     assert body["current_tier"] == "analytics_sync"
-    assert body["sync_enabled"] is False
+    assert body["sync_enabled"] is True
+    assert body["sync_enabled_at"] == CONSENT
     for kind in ("entries", "backups", "revisions", "conflicts", "metrics", "tags"):
         assert body[f"deleted_{kind}"] == 0
     assert body["analytics_key_id"] is not None
@@ -136,3 +137,25 @@ def test_an_unknown_tier_is_refused(api_charlie: APIClient) -> None:
     response = put_tier(api_charlie, "everything")
     assert response.status_code == 400
     assert "privacy_tier" in response.json()["fields"]
+
+
+def test_analytics_sync_is_sync_enabled_since_the_consent(
+    api_charlie: APIClient, public_key_b64: str
+) -> None:
+    """The earlier server's clients read sync_enabled: true, with the consent time."""
+    put_tier(api_charlie, "analytics_sync", consent_timestamp=CONSENT, he_public_key=public_key_b64)
+    body = api_charlie.get("/api/users/me/privacy").json()
+    assert (body["sync_enabled"], body["sync_enabled_at"]) == (True, CONSENT)
+
+
+def test_local_only_is_not_sync_enabled(synced_charlie: APIClient) -> None:
+    body = put_tier(synced_charlie, "local_only").json()
+    assert (body["sync_enabled"], body["sync_enabled_at"]) == (False, None)
+
+
+def test_an_account_moved_up_before_the_time_was_kept_reads_it_from_the_ledger(
+    synced_charlie: APIClient, charlie: User
+) -> None:
+    User.objects.filter(pk=charlie.pk).update(sync_enabled_at=None)
+    body = synced_charlie.get("/api/users/me/privacy").json()
+    assert body["sync_enabled_at"] == CONSENT

@@ -62,7 +62,12 @@ def test_has_more_is_false_when_the_last_page_is_exactly_full(
 
 def test_an_empty_feed_has_a_cursor_and_no_more(laptop: APIClient) -> None:
     body = laptop.get("/api/sync/backups").json()
-    assert body == {"backups": [], "next_cursor": cursor_encode(0), "has_more": False}
+    assert body == {
+        "backups": [],
+        "total_count": 0,
+        "next_cursor": cursor_encode(0),
+        "has_more": False,
+    }
 
 
 def test_the_cursor_is_opaque_and_stable(laptop: APIClient, alice: User) -> None:

@@ -43,6 +43,13 @@ def test_push_results_have_the_documented_fields() -> None:
     assert set(shapes.push_result_json(result)) <= _keys(shapes.PushResultOutSerializer())
 
 
+def test_a_resurrection_result_has_the_documented_fields() -> None:
+    result = PushResult("entry-1", PushStatus.STORED, 3, 7, resurrected=True)
+    body = shapes.push_result_json(result)
+    assert body["resurrected"] is True
+    assert set(body) <= _keys(shapes.PushResultOutSerializer())
+
+
 def test_the_schema_lists_every_sync_path(laptop: APIClient) -> None:
     response = laptop.get("/api/schema/", {"format": "json"})
     assert response.status_code == 200

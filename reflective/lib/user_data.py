@@ -21,6 +21,8 @@ StatsProvider = Callable[[AbstractBaseUser], dict[str, Any]]
 UsageProvider = Callable[[AbstractBaseUser], dict[str, int]]
 # A storage counter returns the ciphertext bytes one app holds for the user.
 StorageCounter = Callable[[AbstractBaseUser], int]
+# A profile provider adds such facts to the user object itself (fields older clients read).
+ProfileProvider = Callable[[AbstractBaseUser], dict[str, Any]]
 
 
 @dataclass
@@ -28,6 +30,7 @@ class UserDataRegistry:
     purgers: list[Purger] = field(default_factory=list)
     exporters: dict[str, Exporter] = field(default_factory=dict)
     stats_providers: list[StatsProvider] = field(default_factory=list)
+    profile_providers: list[ProfileProvider] = field(default_factory=list)
     purge_kinds: list[str] = field(default_factory=list)
     usage_providers: list[UsageProvider] = field(default_factory=list)
     storage_counters: list[StorageCounter] = field(default_factory=list)
@@ -51,6 +54,10 @@ class UserDataRegistry:
     def register_storage(self, counter: StorageCounter) -> None:
         if counter not in self.storage_counters:
             self.storage_counters.append(counter)
+
+    def register_profile(self, provider: ProfileProvider) -> None:
+        if provider not in self.profile_providers:
+            self.profile_providers.append(provider)
 
     def purge(self, user: AbstractBaseUser, tier: str) -> dict[str, int]:
         """Run every purger for ``tier``; the caller holds the transaction."""
@@ -77,6 +84,12 @@ class UserDataRegistry:
     def usage(self, user: AbstractBaseUser) -> dict[str, int]:
         merged = {"storage_bytes": self.storage_bytes(user)}
         for provider in self.usage_providers:
+            merged.update(provider(user))
+        return merged
+
+    def profile(self, user: AbstractBaseUser) -> dict[str, Any]:
+        merged: dict[str, Any] = {}
+        for provider in self.profile_providers:
             merged.update(provider(user))
         return merged
 

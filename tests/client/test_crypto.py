@@ -15,6 +15,7 @@ from reflective_client.crypto import (
     aes_open,
     aes_seal,
     tag_digest,
+    without_private_part,
 )
 
 KEY = bytes(range(32))
@@ -135,3 +136,19 @@ def secret_key_bytes(keys: CkksKeys) -> bytes:
         path = Path(directory) / "sk"
         context.secret_key().data.save(str(path))
         return path.read_bytes()
+
+
+def test_the_public_context_is_the_secret_one_without_its_private_part(ckks):
+    """Byte for byte, so a client that did not serialize the key file names the same key id."""
+    public = ckks.public_context
+    assert without_private_part(ckks.secret_context()) == public
+    assert len(public) < len(ckks.secret_context())
+    assert not ts.context_from(public).is_private()
+
+
+def test_the_public_context_matches_what_tenseal_itself_writes(ckks):
+    context = ts.context_from(ckks.secret_context())
+    written = context.serialize(
+        save_secret_key=False, save_galois_keys=False, save_relin_keys=False
+    )
+    assert ckks.public_context == bytes(written)
