@@ -34,6 +34,7 @@ from accounts.serializers import (
 from accounts.throttles import LoginAccountThrottle, LoginIPThrottle, RegisterIPThrottle
 from accounts.tokens import session_end, session_refresh
 from reflective.lib.fields import validated_input
+from reflective.lib.replicas import ReplicaReadsMixin
 
 LOGIN_REFUSED = OpenApiResponse(description="invalid_credentials (same body for any cause)")
 REFRESH_REFUSED = OpenApiResponse(description="invalid_refresh_token: log in again")
@@ -200,7 +201,7 @@ class DeviceViewSet(viewsets.ViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class ExportViewSet(viewsets.ViewSet):
+class ExportViewSet(ReplicaReadsMixin, viewsets.ViewSet):
     @extend_schema(
         responses=OpenApiResponse(description="Every stored row of the account, as one JSON."),
     )

@@ -16,7 +16,7 @@ from functools import reduce
 from operator import or_
 from zoneinfo import ZoneInfo
 
-from django.db import connection, transaction
+from django.db import connections, transaction
 from django.db.models import Max, Min, Q
 
 from accounts.models import User
@@ -33,6 +33,7 @@ from analytics.periods import (
 )
 from analytics.storage import ciphertexts_by_id
 from reflective.errors import ApiError
+from reflective.lib.replicas import reading_alias
 
 # Each bucket's result is a whole ciphertext (~331 KB at degree 8192, ~441 KB as base64),
 # so one response holds at most this many; narrow time_range for more.
@@ -80,14 +81,19 @@ def _no_metrics() -> ApiError:
 
 @contextmanager
 def _snapshot() -> Iterator[None]:
-    """Read rollups and metrics from one snapshot, so a concurrent upload is all or nothing."""
-    if connection.in_atomic_block:
+    """Read rollups and metrics from one snapshot, so a concurrent upload is all or nothing.
+
+    The snapshot is taken where the request reads: the replica, when it may (a standby
+    serves REPEATABLE READ, READ ONLY transactions).
+    """
+    reader = connections[reading_alias()]
+    if reader.in_atomic_block:
         with nullcontext():
             yield
         return
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
+    with transaction.atomic(using=reader.alias):
+        if reader.vendor == "postgresql":
+            with reader.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         yield
 
