@@ -138,7 +138,7 @@ def replica_create(root: Path, primary: Postgres) -> Postgres:
     replica.run(
         "pg_basebackup",
         *("-h", "127.0.0.1", "-p", str(primary.port), "-U", PG_USER),
-        *("-D", str(replica.data), "-R", "-X", "stream", "-C", "-S", STANDBY_NAME),
+        *("-D", str(replica.data), "-R", "-X", "stream", "-C", "-S", STANDBY_NAME, "-c", "fast"),
     )
     replica.start()
     return replica
