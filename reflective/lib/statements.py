@@ -10,6 +10,7 @@ from functools import cache
 from typing import Any
 
 from django.db import connection, connections, models
+from psycopg import ClientCursor
 from psycopg.pq import Format
 
 
@@ -59,6 +60,9 @@ def values_fetch(queryset: models.QuerySet[Any], fields: Sequence[str]) -> list[
         return list(queryset.values(*fields))
     sql, params = queryset.values_list(*fields).query.get_compiler(queryset.db).as_sql()
     with reader.cursor() as cursor:
+        if isinstance(cursor.cursor, ClientCursor):
+            # DB_SERVER_SIDE_BINDING=false: client-side cursors cannot return binary rows.
+            return list(queryset.values(*fields))
         cursor.cursor.format = Format.BINARY
         cursor.execute(sql, params)
         return [dict(zip(fields, row, strict=True)) for row in cursor.fetchall()]
