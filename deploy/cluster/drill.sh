@@ -15,14 +15,13 @@ if [ -n "$missing" ]; then
   echo "installing:$missing"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  # The packages' own services are not wanted: the drill starts private instances.
-  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d.cluster-drill
+  # The packages' own services are not wanted (the drill starts private instances):
+  # Debian's policy-rc.d hook keeps the install from starting them.
   if [ ! -e /usr/sbin/policy-rc.d ]; then
-    cp /usr/sbin/policy-rc.d.cluster-drill /usr/sbin/policy-rc.d
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
     chmod +x /usr/sbin/policy-rc.d
     trap 'rm -f /usr/sbin/policy-rc.d' EXIT
   fi
-  rm -f /usr/sbin/policy-rc.d.cluster-drill
   apt-get install -y -qq $missing >/dev/null
 fi
-exec timeout 540 .venv/bin/python bench/cluster_drill.py "$@"
+timeout 540 .venv/bin/python bench/cluster_drill.py "$@"
