@@ -256,7 +256,9 @@ def nodes_start(
             "PROMETHEUS_MULTIPROC_DIR": str(cluster.root / f"{name}-metrics"),
         }
         command = [GUNICORN, "reflective.wsgi:application", "-c", "gunicorn.conf.py"]
-        service = spawn(cluster.root, name, [*command, "--bind", f"127.0.0.1:{port}"], node_env)
+        # No control socket: its default path is one per machine user, not per server.
+        command += ["--no-control-socket", "--bind", f"127.0.0.1:{port}"]
+        service = spawn(cluster.root, name, command, node_env)
         cluster.services.append(service)
         nodes.append((service, port))
     for service, port in nodes:
