@@ -10,14 +10,17 @@ push-only writers) for ``--seconds`` and reports requests/s:
 3. push throughput with synchronous replication on and off.
 
 Usage: .venv/bin/python bench/cluster_measure.py [--seconds 15] [--users 4] [--devices 12]
+       .venv/bin/python bench/cluster_measure.py --sync-only --sync-rounds 3 --seconds 10
 """
 
 import argparse
 import os
+import statistics
 import threading
 import time
 import uuid
 
+import psycopg
 import requests
 from cluster_drill import WORKERS_PER_NODE, devices_create, node_env
 from cluster_pieces import (
@@ -56,8 +59,9 @@ def mixed_load(base: str, database_url: str, args: argparse.Namespace) -> float:
         thread.join()
     seconds = time.monotonic() - started
     timed, _ = collect(devices)
-    if timed.unexpected or timed.transport_errors or timed.count_at_least(500):
-        print(f"  (errors: {timed.unexpected[:3]} {dict(timed.transport_errors)})")
+    errors = len(timed.unexpected) + sum(timed.transport_errors.values())
+    if errors:
+        print(f"  {errors} errors, e.g. {timed.unexpected[:2]} {dict(timed.transport_errors)}")
     return timed.requests / seconds
 
 
@@ -81,6 +85,41 @@ def push_load(base: str, database_url: str, seconds: float) -> float:
     for thread in threads:
         thread.join()
     return sum(counts) / seconds
+
+
+COMMITS = 500
+
+
+def commit_ms(primary: Postgres) -> float:
+    """Mean milliseconds per one-row commit on one connection: the latency a commit adds."""
+    with psycopg.connect(primary.url(), autocommit=True) as conn:
+        conn.execute(b"CREATE TABLE IF NOT EXISTS commit_probe (id bigint)")
+        started = time.perf_counter()
+        for number in range(COMMITS):
+            conn.execute(b"INSERT INTO commit_probe VALUES (%s)", (number,))
+        elapsed = time.perf_counter() - started
+        conn.execute(b"DROP TABLE commit_probe")
+    return elapsed / COMMITS * 1e3
+
+
+def synchronous_cost(primary: Postgres, base: str, args: argparse.Namespace) -> None:
+    """Pushes/s with synchronous replication on, then off, ``--sync-rounds`` times."""
+    rates: dict[bool, list[float]] = {True: [], False: []}
+    for _ in range(args.sync_rounds):
+        for on in (True, False):
+            synchronous_replication(primary, on=on)
+            rates[on].append(push_load(base, primary.url(), args.seconds))
+    for on in (True, False):
+        synchronous_replication(primary, on=on)
+        state = "synchronous" if on else "asynchronous"
+        print(f"one-row commit, one connection, {state}: {commit_ms(primary):.2f} ms")
+    synchronous_replication(primary, on=True)
+    sync, just_local = statistics.median(rates[True]), statistics.median(rates[False])
+    print(
+        f"pushes/s, {PUSH_WRITERS} writers, median of {args.sync_rounds}: synchronous "
+        f"{sync:.1f} {[round(r, 1) for r in rates[True]]}, asynchronous {just_local:.1f} "
+        f"{[round(r, 1) for r in rates[False]]}: {100 * (1 - sync / just_local):.0f}% fewer"
+    )
 
 
 def front_start(
@@ -111,7 +150,11 @@ def connection_variants(
     return {
         "psycopg pool (DB_POOL=true)": pooled,
         "kept connections (CONN_MAX_AGE=60)": kept,
-        "pgbouncer, transaction mode": bounced,
+        "pgbouncer, transaction mode, client-side binding": bounced,
+        # Django never lets psycopg prepare named statements (prepare_threshold=None), so
+        # server-side binding's unnamed statements are safe in transaction mode too.
+        "pgbouncer, transaction mode, server-side binding": bounced
+        | {"DB_SERVER_SIDE_BINDING": "true"},
     }
 
 
@@ -120,6 +163,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--users", type=int, default=4)
     parser.add_argument("--devices", type=int, default=12)
+    parser.add_argument("--sync-rounds", type=int, default=1)
+    parser.add_argument("--sync-only", action="store_true", help="only the sync-commit cost")
     args = parser.parse_args()
     cluster = Cluster()
     try:
@@ -134,22 +179,22 @@ def main() -> None:
         cluster.services.append(redis)
         bouncer, bouncer_port = pgbouncer_start(cluster.root, primary, pool_size=8)
         cluster.services.append(bouncer)
-        print(f"cpus: {os.cpu_count()}, load average at start: {os.getloadavg()}")
+        print(f"cpus: {os.cpu_count()}, load average at start: {os.getloadavg()[:2]}")
         variants = connection_variants(primary, replica, cache_url, bouncer_port)
         for label, env in variants.items():
             services, node_urls, base = front_start(cluster, env, "node")
-            if label.startswith("psycopg"):
+            if label.startswith("psycopg") and not args.sync_only:
                 one = mixed_load(node_urls[0], primary.url(), args)
                 print(f"one node ({WORKERS_PER_NODE} workers), psycopg pool: {one:.1f} req/s")
-            rate = mixed_load(base, primary.url(), args)
-            print(f"two nodes behind haproxy, {label}: {rate:.1f} req/s", flush=True)
+            if not args.sync_only:
+                rate = mixed_load(base, primary.url(), args)
+                print(f"two nodes behind haproxy, {label}: {rate:.1f} req/s", flush=True)
             if label.startswith("psycopg"):
-                on = push_load(base, primary.url(), args.seconds)
-                synchronous_replication(primary, on=False)
-                off = push_load(base, primary.url(), args.seconds)
-                synchronous_replication(primary, on=True)
-                print(f"pushes/s, {PUSH_WRITERS} writers: synchronous {on:.1f}, async {off:.1f}")
+                synchronous_cost(primary, base, args)
+                if args.sync_only:
+                    return
             front_stop(cluster, services)
+        print(f"load average at the end: {os.getloadavg()[:2]}")
     finally:
         cluster.close()
 
