@@ -53,3 +53,12 @@ test: lint typecheck pytest
 
 clean:
 	rm -rf $(VENV) reflective.sqlite3 staticfiles .pytest_cache .mypy_cache .ruff_cache
+
+# docs/SCALING.md: two app nodes behind haproxy, a synchronous replica, Redis, and a
+# failover under load, as private instances on this machine (installs haproxy if absent).
+.PHONY: cluster-drill cluster-measure
+cluster-drill: install
+	deploy/cluster/drill.sh
+
+cluster-measure: install
+	$(BIN)/python bench/cluster_measure.py

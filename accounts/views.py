@@ -42,6 +42,7 @@ from accounts.throttles import (
 )
 from accounts.tokens import session_end, session_refresh
 from reflective.lib.fields import validated_input
+from reflective.lib.replicas import ReplicaReadsMixin
 
 LOGIN_REFUSED = OpenApiResponse(
     response=MfaRequiredSerializer,
@@ -249,7 +250,7 @@ class DeviceViewSet(viewsets.ViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class ExportViewSet(viewsets.ViewSet):
+class ExportViewSet(ReplicaReadsMixin, viewsets.ViewSet):
     @extend_schema(
         responses=OpenApiResponse(description="Every stored row of the account, as one JSON."),
     )

@@ -17,7 +17,7 @@ from operator import or_
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connections, transaction
 from django.db.models import Max, Min, Q
 
 from accounts.models import User
@@ -34,6 +34,7 @@ from analytics.periods import (
 )
 from analytics.storage import ciphertexts_by_id
 from reflective.errors import ApiError
+from reflective.lib.replicas import reading_alias
 
 # Buckets summed together; bounds the decrypted-free vectors held in memory at once.
 BUCKETS_PER_PASS = 16
@@ -78,14 +79,19 @@ def _no_metrics() -> ApiError:
 
 @contextmanager
 def _snapshot() -> Iterator[None]:
-    """Read rollups and metrics from one snapshot, so a concurrent upload is all or nothing."""
-    if connection.in_atomic_block:
+    """Read rollups and metrics from one snapshot, so a concurrent upload is all or nothing.
+
+    The snapshot is taken where the request reads: the replica, when it may (a standby
+    serves REPEATABLE READ, READ ONLY transactions).
+    """
+    reader = connections[reading_alias()]
+    if reader.in_atomic_block:
         with nullcontext():
             yield
         return
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
+    with transaction.atomic(using=reader.alias):
+        if reader.vendor == "postgresql":
+            with reader.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         yield
 

@@ -9,7 +9,9 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 import psycopg
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
+
+from reflective.lib.replicas import reading_alias
 
 # Rows per round trip: a client-side cursor holds a whole result in memory at once.
 CHUNK_ROWS = 32
@@ -23,23 +25,24 @@ def ciphertexts_by_id(model: type[models.Model], ids: Iterable[int]) -> Iterator
 
 
 def _chunk(model: type[models.Model], wanted: list[int]) -> Iterator[tuple[int, bytes]]:
-    if connection.vendor != "postgresql":
+    reader = connections[reading_alias()]  # the replica, when the request may read it
+    if reader.vendor != "postgresql":
         rows = model._default_manager.filter(pk__in=wanted).values_list("pk", "ciphertext")
         for pk, blob in rows:
             yield pk, bytes(blob)
         return
     table = model._meta.db_table
     # Django's own cursors bind client-side, which cannot return binary rows.
-    with psycopg.Cursor(_raw_connection()) as cursor:
+    with psycopg.Cursor(_raw_connection(reader.alias)) as cursor:
         sql = f"SELECT id, ciphertext FROM {table} WHERE id = ANY(%s)"
         cursor.execute(sql, [wanted], binary=True)
         for pk, blob in cursor:
             yield pk, bytes(blob)
 
 
-def _raw_connection() -> psycopg.Connection[Any]:
-    connection.ensure_connection()
-    raw = connection.connection
+def _raw_connection(alias: str = DEFAULT_DB_ALIAS) -> psycopg.Connection[Any]:
+    connections[alias].ensure_connection()
+    raw = connections[alias].connection
     assert isinstance(raw, psycopg.Connection)
     return raw
 

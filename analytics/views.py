@@ -33,6 +33,7 @@ from analytics.serializers import (
 )
 from reflective.errors import ApiError
 from reflective.lib.fields import b64encode, validated_input
+from reflective.lib.replicas import ReplicaReadsMixin
 
 POLICY_CACHE_SECONDS = 3600
 
@@ -154,7 +155,7 @@ def _aggregate_view(result: Aggregate, bucket: str | None) -> dict[str, Any]:
     return body
 
 
-class AggregateViewSet(viewsets.ViewSet):
+class AggregateViewSet(ReplicaReadsMixin, viewsets.ViewSet):
     @extend_schema(
         request=AggregateRequestSerializer,
         responses={

@@ -41,6 +41,7 @@ from journal_sync.serializers import (
     validated,
 )
 from reflective.errors import ApiError
+from reflective.lib.replicas import ReplicaReadsMixin
 
 TIER_ERROR = OpenApiResponse(description="403 tier_required: the account is below full_sync")
 CIPHERTEXT_TOO_LARGE = OpenApiResponse(description="ciphertext_too_large: a field over the limit")
@@ -103,7 +104,7 @@ class BatchPushView(APIView):
         return Response({"results": [push_result_json(result) for result in results]})
 
 
-class BackupListView(APIView):
+class BackupListView(ReplicaReadsMixin, APIView):
     @extend_schema(
         summary="Pull changes after a cursor (tombstones included)",
         parameters=[FeedQuerySerializer],
@@ -167,7 +168,7 @@ class ContentWipeView(APIView):
         return Response(services.entries_wipe(user=request_user(request)))
 
 
-class RevisionListView(APIView):
+class RevisionListView(ReplicaReadsMixin, APIView):
     @extend_schema(
         summary="The kept versions of an entry, newest first",
         responses={200: RevisionListOutSerializer, 404: None},

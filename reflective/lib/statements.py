@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
-from django.db import connection, models
+from django.db import connection, connections, models
+from psycopg import ClientCursor
 from psycopg.pq import Format
 
 
@@ -54,10 +55,14 @@ def values_fetch(queryset: models.QuerySet[Any], fields: Sequence[str]) -> list[
     are parsed by psycopg's own loader instead of Django's Python one (a third of a feed
     page's CPU), as aware datetimes in the session's zone, UTC.
     """
-    if connection.vendor != "postgresql":
+    reader = connections[queryset.db]  # the replica, when the router chose it
+    if reader.vendor != "postgresql":
         return list(queryset.values(*fields))
-    sql, params = queryset.values_list(*fields).query.sql_with_params()
-    with connection.cursor() as cursor:
+    sql, params = queryset.values_list(*fields).query.get_compiler(queryset.db).as_sql()
+    with reader.cursor() as cursor:
+        if isinstance(cursor.cursor, ClientCursor):
+            # DB_SERVER_SIDE_BINDING=false: client-side cursors cannot return binary rows.
+            return list(queryset.values(*fields))
         cursor.cursor.format = Format.BINARY
         cursor.execute(sql, params)
         return [dict(zip(fields, row, strict=True)) for row in cursor.fetchall()]
