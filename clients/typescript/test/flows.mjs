@@ -52,6 +52,15 @@ export async function authFlow(lib, server) {
     refused = error
   }
   check(refused instanceof lib.ServerError && refused.status === 401, 'a used refresh token is refused')
+  // Reuse detection: a replayed rotated token ends its whole session, the newest pair too.
+  let revoked = null
+  try {
+    await client.auth.refresh()
+  } catch (error) {
+    revoked = error
+  }
+  check(revoked instanceof lib.ServerError && revoked.status === 401, 'a replayed refresh token ends its session')
+  await client.auth.login(email, PASSWORD)
   // An expired or unknown access token: one refresh, then the call goes through.
   store.value = { ...store.value, accessToken: 'not-a-token' }
   const me = await client.auth.me()
