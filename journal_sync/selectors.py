@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.models import (
     Case,
     Count,
@@ -36,6 +36,7 @@ from accounts.models import User
 from journal_sync.errors import entry_not_found, resync_required
 from journal_sync.feed import feed_position
 from journal_sync.models import EncryptedEntry, EntryConflict, EntryRevision
+from reflective.lib.replicas import reading_alias
 from reflective.lib.statements import values_fetch
 
 FEED_FIELDS = (
@@ -85,12 +86,14 @@ def one_snapshot() -> Iterator[None]:
     Byte-bounded pages read sizes, then rows; between two READ COMMITTED statements a
     concurrent write could move a row out of the page or resolve a conflict on it.
     """
-    if connection.in_atomic_block:
+    alias = reading_alias()  # the replica when the request may read one
+    reader = connections[alias]
+    if reader.in_atomic_block:
         yield
         return
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
+    with transaction.atomic(using=alias):
+        if reader.vendor == "postgresql":
+            with reader.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         yield
 
