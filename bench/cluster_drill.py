@@ -43,9 +43,9 @@ from cluster_pieces import (
     replica_create,
     synchronous_replication,
 )
-from load import accounts_create, checks_run, collect
+from load import accounts_create, checks_run, collect, run_failures
 from load_device import Account, Device
-from load_report import Recorder, status_table
+from load_report import status_table
 
 WORKERS_PER_NODE = 2
 
@@ -163,15 +163,7 @@ def load_with_faults(
     if timeline.primary_stopped:
         gap = write_gap(ack_times, timeline.primary_stopped)
         print(f"write unavailability (longest time without an acknowledged write): {gap:.1f} s")
-    both = Recorder()
-    both.merge(timed)
-    both.merge(untimed)
-    failures = [f"lost: {line}" for line in findings.lost]
-    failures += [f"divergent: {line}" for line in findings.divergent]
-    failures += [f"unexpected: {line}" for line in both.unexpected]
-    failures += [f"no answer: {kind} x{n}" for kind, n in both.transport_errors.items()]
-    if both.count_at_least(500):
-        failures.append(f"{both.count_at_least(500)} answers with a 5xx other than a retried 503")
+    failures = run_failures(findings, timed, untimed, five_xx="with a 5xx other than a retried 503")
     if not timeline.promoted:
         failures.append("the failover did not happen within the run")
     return failures, timeline

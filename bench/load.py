@@ -142,6 +142,13 @@ def report(
         f"past it; metrics acknowledged {findings.metrics_acked:,}, counted "
         f"{findings.metrics_counted:,}; conflicts left open {findings.open_conflicts:,}"
     )
+    return run_failures(findings, timed, untimed, five_xx="with a 5xx status")
+
+
+def run_failures(
+    findings: Findings, timed: Recorder, untimed: Recorder, *, five_xx: str
+) -> list[str]:
+    """What a load run must not show: lost or divergent writes, unexpected answers, 5xx."""
     both = Recorder()
     both.merge(timed)
     both.merge(untimed)
@@ -150,7 +157,7 @@ def report(
     failures += [f"unexpected: {line}" for line in both.unexpected]
     failures += [f"no answer: {kind} x{n}" for kind, n in both.transport_errors.items()]
     if both.count_at_least(500):
-        failures.append(f"{both.count_at_least(500)} answers with a 5xx status")
+        failures.append(f"{both.count_at_least(500)} answers {five_xx}")
     return failures
 
 
