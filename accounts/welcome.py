@@ -1,6 +1,9 @@
 """What ``make run`` prints once the server answers: where to go, who to log in as, what to run.
 
-Started by the Makefile next to gunicorn (``python -m reflective.welcome URL``): it waits for
+It sits beside the demo accounts it lists (``accounts.demo``), not in the base ``reflective``
+package, which imports no app.
+
+Started by the Makefile next to gunicorn (``python -m accounts.welcome URL``): it waits for
 ``/api/health/ready``, prints, and exits. If gunicorn exits first (a port in use), it stops
 waiting, so it never greets a server that is not the one ``make run`` started.
 """
