@@ -2,6 +2,8 @@
 
 from django.db import models
 
+from reflective.errors import ApiError
+
 
 class PrivacyTier(models.TextChoices):
     LOCAL_ONLY = "local_only", "Local only"
@@ -33,3 +35,25 @@ def features_for(tier: str) -> dict[str, bool]:
         "cross_device_search": full,
         "encrypted_backup": full,
     }
+
+
+class TierMessages:
+    TIER_REQUIRED = "This needs the {tier} privacy tier; your account is on {current}."
+
+
+class TierRequiredError(ApiError):
+    """403 ``tier_required``: the account's tier does not allow what was asked."""
+
+    def __init__(self, *, required: str, current: str) -> None:
+        super().__init__(
+            "tier_required",
+            TierMessages.TIER_REQUIRED.format(tier=required, current=current or "none"),
+            status=403,
+            extra={"required_tier": required, "current_tier": current},
+        )
+
+
+def tier_require(current: str, required: str) -> None:
+    """Raise ``TierRequiredError`` unless a user on ``current`` may keep what ``required`` does."""
+    if not current or not tier_allows(current, required):
+        raise TierRequiredError(required=required, current=current)

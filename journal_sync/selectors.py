@@ -36,8 +36,8 @@ from accounts.models import User
 from journal_sync.errors import entry_not_found, resync_required
 from journal_sync.feed import feed_position
 from journal_sync.models import EncryptedEntry, EntryConflict, EntryRevision
+from reflective.lib.db.bulk import values_fetch
 from reflective.lib.replicas import reading_alias
-from reflective.lib.statements import values_fetch
 
 FEED_FIELDS = (
     "client_id",

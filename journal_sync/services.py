@@ -36,8 +36,8 @@ from journal_sync.models import (
     SyncState,
 )
 from reflective.errors import ApiError
+from reflective.lib.db.bulk import rows_insert
 from reflective.lib.quotas import Quota, quota_check, quota_limit
-from reflective.lib.statements import rows_insert
 
 CIPHERTEXT_FIELDS = (
     "encrypted_content",

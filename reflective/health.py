@@ -2,7 +2,6 @@
 
 import logging
 
-from django.db import connection
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.decorators import api_view, authentication_classes, permission_classes
@@ -10,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from analytics.ckks import DEFAULT_POLY_MODULUS_DEGREE, parameters_context
+from reflective.lib.db.probes import database_answers
 
 logger = logging.getLogger("reflective.health")
 
@@ -29,9 +29,7 @@ def health(request: Request) -> Response:
 
 def _database_ok() -> bool:
     try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            return bool(cursor.fetchone() == (1,))
+        return database_answers()
     except Exception as exc:  # noqa: BLE001 - any failure means not ready
         logger.warning("readiness: database", extra={"error": type(exc).__name__})
         return False

@@ -29,6 +29,8 @@ from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.http import HttpRequest, HttpResponse
 from rest_framework.request import Request
 
+from reflective.lib.db.probes import primary_wal_position, replica_has_replayed
+
 REPLICA = "replica"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Stored when the primary cannot say where it stands: no replica has replayed this far, so
@@ -75,9 +77,7 @@ def _position_key(user_id: object) -> str:
 def write_position_record(user_id: object) -> None:
     """Remember how far the primary's WAL had got after this user's latest write."""
     try:
-        with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
-            cursor.execute("SELECT pg_current_wal_lsn()::text")
-            (position,) = cursor.fetchone()
+        position = primary_wal_position()
     except DatabaseError:
         position = PAST_ANY_REPLICA
     try:
@@ -106,12 +106,7 @@ def replica_caught_up(user_id: object) -> bool:
     if position is None:
         return False
     try:
-        with connections[REPLICA].cursor() as cursor:
-            cursor.execute(
-                "SELECT NOT pg_is_in_recovery() OR pg_last_wal_replay_lsn() >= %s::pg_lsn",
-                [position],
-            )
-            return bool(cursor.fetchone()[0])
+        return replica_has_replayed(REPLICA, position)
     except DatabaseError:
         connections[REPLICA].close()
         return False

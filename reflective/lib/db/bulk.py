@@ -1,4 +1,4 @@
-"""Fixed SQL for the few statements every sync request runs.
+"""Fixed SQL for the bulk statements every sync request runs.
 
 The ORM compiles each query anew per request, which was most of a single push's CPU.
 These helpers write the statement text once per model (and row count) and still let the
@@ -13,6 +13,8 @@ from django.db import connection, connections, models
 from psycopg import ClientCursor
 from psycopg.pq import Format
 
+from reflective.lib.db.sql import is_postgres, quoted, table
+
 
 @cache
 def _insert_fields(model: type[models.Model]) -> tuple[models.Field[Any, Any], ...]:
@@ -22,12 +24,11 @@ def _insert_fields(model: type[models.Model]) -> tuple[models.Field[Any, Any], .
 
 @cache
 def _insert_sql(model: type[models.Model], rows: int) -> str:
-    quote = connection.ops.quote_name
     fields = _insert_fields(model)
-    columns = ", ".join(quote(field.column) for field in fields)
+    columns = ", ".join(quoted(field.column) for field in fields)
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
     values = ", ".join([row] * rows)
-    return f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES {values}"
+    return f"INSERT INTO {table(model)} ({columns}) VALUES {values}"
 
 
 def rows_insert(model: type[models.Model], instances: Sequence[models.Model]) -> None:
@@ -56,7 +57,7 @@ def values_fetch(queryset: models.QuerySet[Any], fields: Sequence[str]) -> list[
     page's CPU), as aware datetimes in the session's zone, UTC.
     """
     reader = connections[queryset.db]  # the replica, when the router chose it
-    if reader.vendor != "postgresql":
+    if not is_postgres(queryset.db):
         return list(queryset.values(*fields))
     sql, params = queryset.values_list(*fields).query.get_compiler(queryset.db).as_sql()
     with reader.cursor() as cursor:
