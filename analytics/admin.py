@@ -1,20 +1,12 @@
 """Operators see key ids, metric types, times, counts and sizes; never key or ciphertext bytes."""
 
 from django.contrib import admin
-from django.http import HttpRequest
 
 from analytics.models import EncryptedMetric, MetricRollup, MetricSeries, PublicContext
+from reflective.lib.admin import ReadOnlyAdmin
 
 # Each admin names its fields explicitly, so the binary columns (context_bytes, ciphertext)
 # are never rendered, and nothing is editable.
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 @admin.register(PublicContext)

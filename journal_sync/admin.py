@@ -3,17 +3,10 @@
 from django.contrib import admin
 
 from journal_sync.models import EncryptedEntry, EntryConflict, EntryRevision, SyncState
+from reflective.lib.admin import ReadOnlyAdmin
 
 # Each admin lists its fields explicitly: a new binary column stays hidden until someone
 # decides it is safe to show.
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    def has_add_permission(self, request: object, obj: object = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: object, obj: object = None) -> bool:
-        return False
 
 
 @admin.register(EncryptedEntry)
