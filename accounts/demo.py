@@ -18,7 +18,8 @@ from accounts.models import User, normalize_email
 from accounts.tiers import PrivacyTier
 from accounts.tokens import session_start
 from analytics.selectors import current_key_id
-from analytics.services import MetricUpload, metrics_upload, public_context_install
+from analytics.services.keys import public_context_install
+from analytics.services.uploads import MetricUpload, metrics_upload
 from journal_sync.services import EntryContent, EntryWrite, entries_push
 from reflective.errors import ApiError
 from reflective_client import keyfile

@@ -10,7 +10,7 @@ from django.utils import timezone
 from accounts.models import ConsentRecord, User
 from accounts.tiers import TIER_RANK, PrivacyTier, features_for, tier_allows
 from analytics.selectors import current_key_id
-from analytics.services import public_context_install
+from analytics.services.keys import public_context_install
 from reflective.errors import ApiError
 from reflective.lib.user_data import user_data
 

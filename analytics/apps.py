@@ -13,7 +13,7 @@ class AnalyticsConfig(AppConfig):
             metric_storage_bytes,
             metrics_export,
         )
-        from analytics.services import analytics_purge
+        from analytics.services.deletion import analytics_purge
         from reflective.lib.user_data import user_data
 
         user_data.register_purger(analytics_purge, kinds=["metrics", "rollups", "keys"])

@@ -3,7 +3,8 @@
 from django.conf import settings
 from django.db import models
 
-from analytics.formats import Codec, KeyFormat
+from analytics.formats.base import KeyFormat
+from analytics.formats.codec import Codec
 from analytics.periods import Level
 
 

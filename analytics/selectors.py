@@ -8,9 +8,9 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import Count, Sum
 
 from accounts.models import User
-from analytics import ckks
+from analytics.formats import ckks
 from analytics.models import EncryptedMetric, PublicContext
-from analytics.storage import ciphertexts_by_id
+from reflective.lib.db.ciphertexts import ciphertexts_by_id
 from reflective.lib.fields import b64encode
 
 EXPORT_CHUNK = 50

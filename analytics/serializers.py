@@ -8,13 +8,13 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from analytics.aggregation import Operation
-from analytics.formats import ciphertext_decode
+from analytics.aggregation.sums import Operation
+from analytics.formats.codec import ciphertext_decode
+from analytics.formats.errors import BlobRejectedError
 from analytics.messages import AnalyticsMessages as Msg
 from analytics.messages import AnalyticsSchemaTexts as Texts
 from analytics.periods import BUCKET_LEVELS
-from analytics.rejections import BlobRejectedError
-from analytics.services import MetricUpload
+from analytics.services.uploads import MetricUpload
 from reflective.errors import ApiError
 from reflective.lib.fields import AwareDateTimeField, StrictSerializer, validate_timezone_name
 

@@ -25,7 +25,7 @@ urlpatterns = [
     ),
     path(
         "sync/metrics/all",
-        views.MetricsViewSet.as_view({"delete": "wipe"}),
+        views.MetricsAllViewSet.as_view({"delete": "destroy"}),
         name="sync-metrics-all",
     ),
 ]

@@ -11,12 +11,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.authentication import request_user
-from analytics import selectors, services
-from analytics.aggregation import Aggregate, Bucket, Operation, metrics_aggregate
-from analytics.formats import public_key_decode
+from accounts.permissions import AnalyticsSyncTier
+from analytics import selectors
+from analytics.aggregation.cover import Bucket
+from analytics.aggregation.query import Aggregate, metrics_aggregate
+from analytics.aggregation.sums import Operation
+from analytics.formats.codec import public_key_decode
+from analytics.formats.errors import BlobRejectedError
 from analytics.parsers import ChunkedJSONParser
 from analytics.periods import Level
-from analytics.rejections import BlobRejectedError
 from analytics.serializers import (
     AggregateRequestSerializer,
     AggregateResultSerializer,
@@ -31,6 +34,9 @@ from analytics.serializers import (
     PublicContextUploadSerializer,
     metric_uploads_parse,
 )
+from analytics.services.deletion import metrics_delete, metrics_delete_all
+from analytics.services.keys import public_context_rekey
+from analytics.services.uploads import metrics_upload
 from reflective.errors import ApiError
 from reflective.lib.fields import b64encode, validated_input
 from reflective.lib.replicas import ReplicaReadsMixin
@@ -56,6 +62,8 @@ class EncryptionContextViewSet(viewsets.ViewSet):
 
 
 class PublicContextViewSet(viewsets.ViewSet):
+    permission_classes = [AnalyticsSyncTier]
+
     @extend_schema(
         request=PublicContextUploadSerializer,
         responses={200: KeyEpochSerializer, 422: BLOB_REFUSED},
@@ -68,11 +76,14 @@ class PublicContextViewSet(viewsets.ViewSet):
             key_bytes = public_key_decode(text, max_bytes=settings.HE_PUBLIC_KEY_MAX_BYTES)
         except BlobRejectedError as rejected:
             raise ApiError(rejected.code, rejected.detail, status=422) from None
-        epoch = services.public_context_rekey(user=request_user(request), key_bytes=key_bytes)
+        epoch = public_context_rekey(user=request_user(request), key_bytes=key_bytes)
         return Response(KeyEpochSerializer(epoch).data)
 
 
 class MetricsViewSet(viewsets.ViewSet):
+    # The tier is checked before the body (up to 64 MiB) is read, and again under the
+    # user's lock when the batch is stored.
+    permission_classes = [AnalyticsSyncTier]
     parser_classes = [ChunkedJSONParser]
 
     @extend_schema(
@@ -84,9 +95,7 @@ class MetricsViewSet(viewsets.ViewSet):
         items = validated_input(MetricsUploadSerializer, request.data)["metrics"]
         # Parsing hands each ciphertext's text over as bytes and drops it, so the request
         # never holds both forms of a 48 MiB upload at once.
-        stored = services.metrics_upload(
-            user=request_user(request), metrics=metric_uploads_parse(items)
-        )
+        stored = metrics_upload(user=request_user(request), metrics=metric_uploads_parse(items))
         body = {
             "success": True,
             "message": f"Stored {stored.count} encrypted metrics.",
@@ -111,19 +120,23 @@ class MetricsViewSet(viewsets.ViewSet):
         if "metric_type" in request.query_params:
             query["metric_type"] = request.query_params["metric_type"]  # type: ignore[assignment]
         params = validated_input(MetricsDeleteQuerySerializer, query)
-        deleted = services.metrics_delete(
+        deleted = metrics_delete(
             user=request_user(request),
             log_ids=params["log_id"],
             metric_type=params.get("metric_type"),
         )
         return Response({"deleted_metrics": deleted})
 
+
+class MetricsAllViewSet(viewsets.ViewSet):
+    """Every metric at once; open to any tier, so an account that left analytics can clean up."""
+
     @extend_schema(
         responses={200: MetricsWipedSerializer},
         summary="Delete every encrypted metric and rollup (key epochs stay).",
     )
-    def wipe(self, request: Request) -> Response:
-        counts = services.metrics_delete_all(user=request_user(request))
+    def destroy(self, request: Request) -> Response:
+        counts = metrics_delete_all(user=request_user(request))
         total = counts["deleted_metrics"]
         return Response({"message": f"Deleted {total} encrypted metrics.", **counts})
 

@@ -54,12 +54,14 @@ django.setup()
 
 from accounts.models import User  # noqa: E402
 from accounts.tokens import session_start  # noqa: E402
-from analytics.aggregation import Aggregate, Operation, metrics_aggregate  # noqa: E402
-from analytics.ckks import parameters_context  # noqa: E402
+from analytics.aggregation.query import Aggregate, metrics_aggregate  # noqa: E402
+from analytics.aggregation.sums import Operation  # noqa: E402
+from analytics.formats.ckks import parameters_context  # noqa: E402
 from analytics.models import EncryptedMetric  # noqa: E402
 from analytics.periods import Level  # noqa: E402
-from analytics.services import MetricUpload, metrics_upload, public_context_install  # noqa: E402
-from analytics.storage import ciphertexts_by_id  # noqa: E402
+from analytics.services.keys import public_context_install  # noqa: E402
+from analytics.services.uploads import MetricUpload, metrics_upload  # noqa: E402
+from reflective.lib.db.ciphertexts import ciphertexts_by_id  # noqa: E402
 
 GUNICORN = str(ROOT / ".venv" / "bin" / "gunicorn")
 ZONE_NAME = "America/Los_Angeles"

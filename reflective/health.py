@@ -8,7 +8,7 @@ from rest_framework.decorators import api_view, authentication_classes, permissi
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from analytics.ckks import DEFAULT_POLY_MODULUS_DEGREE, parameters_context
+from analytics.formats.ckks import DEFAULT_POLY_MODULUS_DEGREE, parameters_context
 from reflective.lib.db.probes import database_answers
 
 logger = logging.getLogger("reflective.health")

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 import tenseal as ts
 
-from analytics import ckks
+from analytics.formats import ckks
 from analytics.models import PublicContext
-from analytics.services import public_context_install
+from analytics.services.keys import public_context_install
 from reflective.errors import ApiError
 
 
@@ -68,7 +68,7 @@ def small_keys() -> ClientKeys:
 @pytest.fixture
 def keyed_alice(alice, keys):
     """alice (full_sync) with her public context installed as the current key epoch."""
-    from analytics.services import public_context_install
+    from analytics.services.keys import public_context_install
 
     public_context_install(user=alice, key_bytes=keys.public_bytes)
     return alice
@@ -97,7 +97,7 @@ def seal_client():
 @pytest.fixture
 def seal_alice(alice, seal_client):
     """alice (full_sync) with a raw SEAL PublicKey as her current key epoch."""
-    from analytics.services import public_context_install
+    from analytics.services.keys import public_context_install
 
     public_context_install(user=alice, key_bytes=seal_client.public_bytes)
     return alice

@@ -125,14 +125,15 @@ def mutations(valid: bytes, count: int, seed: int) -> list[bytes]:
 
 CHILD = """
 import json, pickle, sys
-from analytics import formats
+from analytics.formats.codec import Codec, ciphertext_load
+from analytics.formats.errors import BlobRejectedError
 blobs = pickle.load(open(sys.argv[1], "rb"))
-codec = formats.Codec(*json.loads(sys.argv[2]))
+codec = Codec(*json.loads(sys.argv[2]))
 codes = []
 for blob in blobs:
     try:
-        vector = formats.ciphertext_load(blob, codec=codec, vector_size=1)
-    except formats.BlobRejectedError as rejected:
+        vector = ciphertext_load(blob, codec=codec, vector_size=1)
+    except BlobRejectedError as rejected:
         codes.append(rejected.code)
         continue
     (vector + vector).serialize()  # what summing would do next

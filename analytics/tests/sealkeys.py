@@ -19,7 +19,7 @@ from typing import Any
 import tenseal.sealapi as sealapi
 import zstandard
 
-from analytics import ckks
+from analytics.formats import ckks
 
 HEADER = struct.Struct("<HBBBBHQ")
 CIPHERTEXT_MEMBERS = 73

@@ -3,9 +3,10 @@ import random
 
 import pytest
 
-from analytics.aggregation import Operation, metrics_aggregate
+from analytics.aggregation.query import metrics_aggregate
+from analytics.aggregation.sums import Operation
 from analytics.periods import Level
-from analytics.services import public_context_install
+from analytics.services.keys import public_context_install
 from analytics.tests.conftest import make_client_keys, metric_item
 
 pytestmark = pytest.mark.django_db

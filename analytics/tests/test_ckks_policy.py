@@ -1,7 +1,7 @@
 import pytest
 import tenseal as ts
 
-from analytics import ckks
+from analytics.formats import ckks
 
 pytestmark = pytest.mark.django_db
 

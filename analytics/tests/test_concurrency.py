@@ -7,7 +7,8 @@ import pytest
 from accounts.models import User
 from accounts.tiers import PrivacyTier
 from analytics.models import EncryptedMetric, MetricRollup, MetricSeries
-from analytics.services import MetricUpload, metrics_upload, public_context_install
+from analytics.services.keys import public_context_install
+from analytics.services.uploads import MetricUpload, metrics_upload
 from conftest import run_in_threads
 from reflective.lib.user_data import user_data
 

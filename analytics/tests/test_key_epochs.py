@@ -7,7 +7,7 @@ import tenseal as ts
 from analytics.messages import AnalyticsMessages as Msg
 from analytics.models import PublicContext
 from analytics.selectors import current_key_id
-from analytics.services import public_context_install
+from analytics.services.keys import public_context_install
 from analytics.tests.conftest import key_install_refused
 
 pytestmark = pytest.mark.django_db

@@ -9,10 +9,12 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from analytics.aggregation import Operation, metrics_aggregate
+from analytics.aggregation.query import metrics_aggregate
+from analytics.aggregation.sums import Operation
 from analytics.models import EncryptedMetric, MetricRollup
 from analytics.periods import Level, calendar_cover, day_start, interval_cover, period_floor
-from analytics.services import MetricUpload, metrics_delete, metrics_upload
+from analytics.services.deletion import metrics_delete
+from analytics.services.uploads import MetricUpload, metrics_upload
 from reflective.errors import ApiError
 
 ZONES = [

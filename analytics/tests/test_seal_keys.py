@@ -9,7 +9,7 @@ import zstandard
 
 from analytics.messages import AnalyticsMessages as Msg
 from analytics.models import PublicContext
-from analytics.services import public_context_install
+from analytics.services.keys import public_context_install
 from analytics.tests.conftest import key_install_refused
 from analytics.tests.sealkeys import make_seal_client, saved, wire
 

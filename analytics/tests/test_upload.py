@@ -4,7 +4,7 @@ import pytest
 
 from analytics.messages import AnalyticsMessages as Msg
 from analytics.models import EncryptedMetric, MetricRollup
-from analytics.services import public_context_install
+from analytics.services.keys import public_context_install
 from analytics.tests.conftest import metric_item
 
 pytestmark = pytest.mark.django_db

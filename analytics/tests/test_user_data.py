@@ -8,7 +8,7 @@ from django.test import Client
 
 from accounts.tiers import PrivacyTier
 from analytics.models import EncryptedMetric, MetricRollup, MetricSeries, PublicContext
-from analytics.services import MetricUpload, metrics_upload
+from analytics.services.uploads import MetricUpload, metrics_upload
 from reflective.lib.user_data import user_data
 
 pytestmark = pytest.mark.django_db
@@ -51,7 +51,7 @@ def test_tiers_with_analytics_keep_everything(keyed_alice, stored, tier):
 
 
 def test_local_only_purges_metrics_rollups_and_keys(keyed_alice, bob, other_keys, stored):
-    from analytics.services import public_context_install
+    from analytics.services.keys import public_context_install
 
     public_context_install(user=bob, key_bytes=other_keys.public_bytes)
     rollups = MetricRollup.objects.filter(user=keyed_alice).count()

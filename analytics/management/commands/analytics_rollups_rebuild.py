@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from accounts.models import User
 from analytics.models import MetricSeries
-from analytics.services import user_rollups_rebuild
+from analytics.services.rebuild import user_rollups_rebuild
 
 
 class Command(BaseCommand):

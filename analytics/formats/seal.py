@@ -1,5 +1,7 @@
 """Raw Microsoft SEAL objects (node-seal, native clients): keys, ciphertexts and their sums.
 
+The format ``PublicKey.save()`` and ``Ciphertext.save()`` write.
+
 Untrusted bytes reach SEAL only after ``sealwire`` has checked their header, bounded their
 decompression and checked their layout; SEAL's own ``load`` then validates every member
 against the policy's context, and the loaded object is checked again (parms_id, two
@@ -16,10 +18,42 @@ from typing import Any, Self
 
 import tenseal.sealapi as sealapi
 
-from analytics import ckks, sealwire
+from analytics.formats import ckks, sealwire
+from analytics.formats.base import KeyFormat, PublicContextInfo
+from analytics.formats.errors import BlobRejectedError, invalid_ciphertext, invalid_public_key
+from analytics.formats.sealwire import CIPHERTEXT_MEMBERS, PLAINTEXT_MEMBERS, WireRejectedError
 from analytics.messages import AnalyticsMessages as Msg
-from analytics.rejections import BlobRejectedError, invalid_ciphertext, invalid_public_key
-from analytics.sealwire import CIPHERTEXT_MEMBERS, PLAINTEXT_MEMBERS, WireRejectedError
+
+
+class SealFormat:
+    """Implements ``base.CiphertextFormat`` for raw SEAL PublicKeys and Ciphertexts."""
+
+    key_format = KeyFormat.SEAL
+
+    def recognizes(self, blob: bytes) -> bool:
+        return sealwire.is_seal_object(blob)
+
+    def public_context_inspect(self, key_bytes: bytes) -> PublicContextInfo:
+        degree, version = public_key_inspect(key_bytes)
+        return PublicContextInfo(KeyFormat.SEAL, degree, version)
+
+    def ciphertext_load(
+        self, blob: bytes, *, poly_modulus_degree: int, seal_version: str, vector_size: int | None
+    ) -> "SealVector":
+        """``vector_size`` is not checked: a SEAL ciphertext always carries every slot."""
+        return ciphertext_load(
+            blob, poly_modulus_degree=poly_modulus_degree, seal_version=seal_version
+        )
+
+    def stored_vector(
+        self, blob: bytes, *, poly_modulus_degree: int, seal_version: str
+    ) -> "SealVector":
+        return stored_vector(
+            blob, poly_modulus_degree=poly_modulus_degree, seal_version=seal_version
+        )
+
+
+SEAL = SealFormat()
 
 
 @contextmanager

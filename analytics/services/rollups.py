@@ -12,14 +12,20 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import groupby
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.utils.timezone import now
 
-from analytics.formats import Codec, EncryptedVector
-from analytics.models import MetricRollup, MetricSeries
+from accounts.models import User
+from analytics.formats.base import EncryptedVector
+from analytics.formats.codec import Codec
+from analytics.models import EncryptedMetric, MetricRollup, MetricSeries
 from analytics.periods import COARSE_TO_FINE, Level, Period, local_date, period_floor
-from analytics.storage import ciphertext_row_update, ciphertext_rows_insert, ciphertexts_by_id
+from reflective.lib.db.ciphertexts import (
+    ciphertext_row_update,
+    ciphertext_rows_insert,
+    ciphertexts_by_id,
+)
 
 
 @dataclass(frozen=True)
@@ -29,6 +35,23 @@ class MetricChange:
     timestamp: datetime
     blob: bytes
     sign: int
+
+
+def metric_removals(rows: list[tuple[int, datetime]]) -> list[MetricChange]:
+    """The changes that remove stored metrics, given their (id, timestamp) rows."""
+    times = dict(rows)
+    return [
+        MetricChange(times[pk], blob, -1) for pk, blob in ciphertexts_by_id(EncryptedMetric, times)
+    ]
+
+
+def rollup_zone_name(user: User) -> str:
+    """The zone a user's new series roll up in: the account's, or UTC when it is unknown."""
+    try:
+        ZoneInfo(user.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return "UTC"
+    return user.timezone
 
 
 class RollupCorruptedError(RuntimeError):

@@ -1,73 +1,50 @@
-"""Recognize and validate uploaded keys and ciphertexts, before and after a library parses them.
+"""TenSEAL's protobuf serialization (Python clients): contexts and CKKS vectors.
 
-Everything a client uploads is untrusted input for a C++ library that can crash the worker
-on crafted blobs, so every check that can be made on the raw bytes is made first, and the
-objects the library returns are checked again. Two formats are first-class: TenSEAL's
-protobuf serialization (Python clients) and raw SEAL objects as ``PublicKey.save()`` and
-``Ciphertext.save()`` write them (node-seal and native clients; see ``sealraw``). The format
-is detected from the bytes, recorded on the key epoch, and every ciphertext of the epoch,
-including the server's sums, uses it.
+TenSEAL trusts its own protobuf messages, so the wire structure is read and checked here
+(``protowire``) before TenSEAL parses anything, and the loaded objects are checked again.
 """
 
-import base64
-import binascii
 import struct
-from dataclasses import dataclass
-from typing import Any, Protocol, Self
 
 import tenseal as ts
-from django.db import models
 
-from analytics import ckks, sealraw, sealwire
+from analytics.formats import ckks, sealwire
+from analytics.formats.base import EncryptedVector, KeyFormat, PublicContextInfo
+from analytics.formats.errors import BlobRejectedError, invalid_ciphertext
+from analytics.formats.protowire import FIXED64, LENGTH_DELIMITED, VARINT, WireError, read_fields
+from analytics.formats.protowire import read_packed_varints as packed
 from analytics.messages import AnalyticsMessages as Msg
-from analytics.protowire import FIXED64, LENGTH_DELIMITED, VARINT, WireError, read_fields
-from analytics.protowire import read_packed_varints as packed
-from analytics.rejections import BlobRejectedError, invalid_ciphertext
+
+_invalid = invalid_ciphertext
 
 
-class KeyFormat(models.TextChoices):
-    TENSEAL = "tenseal", "TenSEAL context"
-    SEAL = "seal", "SEAL PublicKey"
+class TenSEALFormat:
+    """Implements ``base.CiphertextFormat`` for TenSEAL contexts and CKKSVectors."""
 
+    key_format = KeyFormat.TENSEAL
 
-class EncryptedVector(Protocol):
-    """What sums need of a loaded ciphertext, whichever library holds it."""
+    def recognizes(self, blob: bytes) -> bool:
+        """A TenSEAL protobuf starts with a field tag, never SEAL's magic (0x5E...)."""
+        return not sealwire.is_seal_object(blob)
 
-    def __add__(self, other: Self) -> Self: ...
-    def __neg__(self) -> Self: ...
-    def __mul__(self, factor: float) -> Self: ...
-    def size(self) -> int: ...
-    def serialize(self) -> Any: ...
+    def public_context_inspect(self, key_bytes: bytes) -> PublicContextInfo:
+        return PublicContextInfo(KeyFormat.TENSEAL, _tenseal_context_degree(key_bytes))
 
+    def ciphertext_load(
+        self, blob: bytes, *, poly_modulus_degree: int, seal_version: str, vector_size: int | None
+    ) -> EncryptedVector:
+        return _tenseal_vector_load(blob, poly_modulus_degree, vector_size)
 
-@dataclass(frozen=True)
-class PublicContextInfo:
-    format: str
-    poly_modulus_degree: int
-    seal_version: str = ""
-
-
-@dataclass(frozen=True)
-class Codec:
-    """How a key epoch's ciphertexts are serialized: its format, parameter set and version."""
-
-    key_format: str
-    poly_modulus_degree: int
-    seal_version: str = ""
-
-    def vector_from(self, blob: bytes) -> EncryptedVector:
-        """A stored ciphertext of this epoch (validated when stored), ready to add."""
-        if self.key_format == KeyFormat.SEAL:
-            return sealraw.stored_vector(
-                blob, poly_modulus_degree=self.poly_modulus_degree, seal_version=self.seal_version
-            )
+    def stored_vector(
+        self, blob: bytes, *, poly_modulus_degree: int, seal_version: str
+    ) -> EncryptedVector:
         vector: EncryptedVector = ts.ckks_vector_from(
-            ckks.parameters_context(self.poly_modulus_degree), blob
+            ckks.parameters_context(poly_modulus_degree), blob
         )
         return vector
 
 
-# --- shared byte-level checks --------------------------------------------------------
+TENSEAL = TenSEALFormat()
 
 
 def _fields(blob: bytes, code: str, detail: str) -> dict[int, list[bytes | int]]:
@@ -96,31 +73,6 @@ def _expect_wire(blob: bytes, allowed: dict[int, int], code: str, detail: str) -
 def seal_object_ok(blob: bytes) -> bool:
     """A SEAL-serialized object: valid header whose size field is exactly the blob length."""
     return sealwire.header_read(blob) is not None
-
-
-# --- public contexts -------------------------------------------------------------------
-
-
-def detect_format(blob: bytes) -> str:
-    """Which serialization an upload uses: SEAL objects start with SEAL's magic, TenSEAL
-    protobufs with a field tag (never 0x5E)."""
-    return KeyFormat.SEAL if sealwire.is_seal_object(blob) else KeyFormat.TENSEAL
-
-
-def public_context_inspect(key_bytes: bytes, *, max_bytes: int) -> PublicContextInfo:
-    """Validate an uploaded public context; returns its format and parameter set.
-
-    Order matters: the size cap and the secret-key check run on raw bytes before any
-    TenSEAL call, so a secret key is refused without ever being parsed or kept.
-    """
-    if len(key_bytes) > max_bytes:
-        raise BlobRejectedError(
-            "public_key_too_large", Msg.PUBLIC_KEY_TOO_LARGE.format(limit=max_bytes)
-        )
-    if detect_format(key_bytes) == KeyFormat.SEAL:
-        degree, version = sealraw.public_key_inspect(key_bytes)
-        return PublicContextInfo(KeyFormat.SEAL, degree, version)
-    return PublicContextInfo(KeyFormat.TENSEAL, _tenseal_context_degree(key_bytes))
 
 
 # TenSEALContextProto: 1 encryption_parameters, 2 public_context, 3 private_context,
@@ -177,41 +129,6 @@ def _tenseal_context_degree(key_bytes: bytes) -> int:
     return degree
 
 
-def public_key_decode(text: str, *, max_bytes: int) -> bytes:
-    """Base64 text of a public context to bytes; oversize input is refused undecoded."""
-    if len(text) > (max_bytes * 4) // 3 + 4:
-        raise BlobRejectedError(
-            "public_key_too_large", Msg.PUBLIC_KEY_TOO_LARGE.format(limit=max_bytes)
-        )
-    try:
-        return base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
-        raise BlobRejectedError("invalid_public_key", Msg.INVALID_PUBLIC_KEY_BASE64) from None
-
-
-# --- ciphertexts -----------------------------------------------------------------------
-
-
-def ciphertext_decode(text: str, *, max_bytes: int) -> bytes:
-    """Base64 text to bytes, refusing oversize input before decoding it."""
-    if len(text) > (max_bytes * 4) // 3 + 4:
-        raise BlobRejectedError(
-            "ciphertext_too_large", Msg.CIPHERTEXT_TOO_LARGE.format(limit=max_bytes)
-        )
-    try:
-        blob = base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
-        raise BlobRejectedError("invalid_base64", Msg.INVALID_BASE64) from None
-    if len(blob) > max_bytes:
-        raise BlobRejectedError(
-            "ciphertext_too_large", Msg.CIPHERTEXT_TOO_LARGE.format(limit=max_bytes)
-        )
-    return blob
-
-
-_invalid = invalid_ciphertext
-
-
 # CKKSVectorProto: 1 sizes (packed uint32), 2 ciphertexts, 3 scale.
 _VECTOR_WIRE = {1: LENGTH_DELIMITED, 2: LENGTH_DELIMITED, 3: FIXED64}
 
@@ -257,23 +174,6 @@ def _declared_scale_check(values: list[bytes | int], params: ckks.ParameterSet) 
     declared = struct.unpack("<d", raw)[0] if isinstance(raw, bytes) and len(raw) == 8 else 0.0
     if declared != params.scale:
         raise BlobRejectedError("wrong_scale", Msg.WRONG_SCALE.format(bits=params.scale_bits))
-
-
-def ciphertext_load(blob: bytes, *, codec: Codec, vector_size: int | None) -> EncryptedVector:
-    """Load one uploaded ciphertext with the cached keyless context of its parameter set.
-
-    ``vector_size`` is the size earlier values of the metric type packed (None for the first).
-    Raises ``BlobRejectedError`` for anything that is not exactly one fresh CKKS ciphertext at
-    the epoch's parameters and scale, in the epoch's format.
-    """
-    uploaded = detect_format(blob)
-    if uploaded != codec.key_format:
-        raise _invalid(Msg.FORMAT_MISMATCH.format(got=uploaded, expected=codec.key_format))
-    if codec.key_format == KeyFormat.SEAL:
-        return sealraw.ciphertext_load(
-            blob, poly_modulus_degree=codec.poly_modulus_degree, seal_version=codec.seal_version
-        )
-    return _tenseal_vector_load(blob, codec.poly_modulus_degree, vector_size)
 
 
 def _tenseal_vector_load(

@@ -1,0 +1,2 @@
+"""Encrypted aggregates: which stored sums cover a query (``cover``), summing them
+(``sums``), and the query itself (``query``)."""
