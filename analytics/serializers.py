@@ -9,11 +9,11 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from analytics.aggregation.sums import Operation
-from analytics.formats.codec import ciphertext_decode
+from analytics.formats.codec import ciphertext_decode, public_key_decode
 from analytics.formats.errors import BlobRejectedError
 from analytics.messages import AnalyticsMessages as Msg
 from analytics.messages import AnalyticsSchemaTexts as Texts
-from analytics.periods import BUCKET_LEVELS
+from analytics.periods import BUCKET_LEVELS, Level
 from analytics.services.uploads import MetricUpload
 from reflective.errors import ApiError
 from reflective.lib.fields import AwareDateTimeField, StrictSerializer, validate_timezone_name
@@ -204,6 +204,12 @@ class AggregateRequestSerializer(StrictSerializer):
     )
     key_id = _key_id_field(help_text="Aggregate an older key epoch; default: the current one.")
 
+    def validate_operation(self, value: str) -> Operation:
+        return Operation(value)
+
+    def validate_bucket(self, value: str | None) -> Level | None:
+        return Level(value) if value else None
+
 
 class BucketResultSerializer(serializers.Serializer[Any]):
     start = serializers.CharField(help_text="Local midnight, ISO 8601 with the local offset.")
@@ -225,6 +231,13 @@ class AggregateResultSerializer(serializers.Serializer[Any]):
 
 class PublicContextUploadSerializer(StrictSerializer):
     he_public_key = Base64TextField(help_text=Texts.PUBLIC_KEY)
+
+    def validate_he_public_key(self, text: str) -> bytes:
+        """The key's bytes; bad base64 or an oversize key is a 422 naming why."""
+        try:
+            return public_key_decode(text, max_bytes=settings.HE_PUBLIC_KEY_MAX_BYTES)
+        except BlobRejectedError as rejected:
+            raise ApiError(rejected.code, rejected.detail, status=422) from None
 
 
 class KeyEpochSerializer(serializers.Serializer[Any]):

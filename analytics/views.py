@@ -3,7 +3,6 @@
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.permissions import AllowAny
@@ -15,9 +14,6 @@ from accounts.permissions import AnalyticsSyncTier
 from analytics import selectors
 from analytics.aggregation.cover import Bucket
 from analytics.aggregation.query import Aggregate, metrics_aggregate
-from analytics.aggregation.sums import Operation
-from analytics.formats.codec import public_key_decode
-from analytics.formats.errors import BlobRejectedError
 from analytics.parsers import ChunkedJSONParser
 from analytics.periods import Level
 from analytics.serializers import (
@@ -37,7 +33,6 @@ from analytics.serializers import (
 from analytics.services.deletion import metrics_delete, metrics_delete_all
 from analytics.services.keys import public_context_rekey
 from analytics.services.uploads import metrics_upload
-from reflective.errors import ApiError
 from reflective.lib.fields import b64encode, validated_input
 from reflective.lib.replicas import ReplicaReadsMixin
 
@@ -71,11 +66,7 @@ class PublicContextViewSet(viewsets.ViewSet):
         "the current key epoch.",
     )
     def update(self, request: Request) -> Response:
-        text = validated_input(PublicContextUploadSerializer, request.data)["he_public_key"]
-        try:
-            key_bytes = public_key_decode(text, max_bytes=settings.HE_PUBLIC_KEY_MAX_BYTES)
-        except BlobRejectedError as rejected:
-            raise ApiError(rejected.code, rejected.detail, status=422) from None
+        key_bytes = validated_input(PublicContextUploadSerializer, request.data)["he_public_key"]
         epoch = public_context_rekey(user=request_user(request), key_bytes=key_bytes)
         return Response(KeyEpochSerializer(epoch).data)
 
@@ -116,9 +107,9 @@ class MetricsViewSet(viewsets.ViewSet):
         summary="Delete the metrics of some journal entries (every key epoch).",
     )
     def destroy(self, request: Request) -> Response:
-        query = {"log_id": request.query_params.getlist("log_id")}
+        query: dict[str, Any] = {"log_id": request.query_params.getlist("log_id")}
         if "metric_type" in request.query_params:
-            query["metric_type"] = request.query_params["metric_type"]  # type: ignore[assignment]
+            query["metric_type"] = request.query_params["metric_type"]
         params = validated_input(MetricsDeleteQuerySerializer, query)
         deleted = metrics_delete(
             user=request_user(request),
@@ -153,7 +144,7 @@ def _bucket_view(bucket: Bucket, zone_name: str) -> dict[str, Any]:
     }
 
 
-def _aggregate_view(result: Aggregate, bucket: str | None) -> dict[str, Any]:
+def _aggregate_view(result: Aggregate, bucket: Level | None) -> dict[str, Any]:
     body: dict[str, Any] = {
         "metric_type": result.metric_type,
         "operation": result.operation.value,
@@ -162,7 +153,7 @@ def _aggregate_view(result: Aggregate, bucket: str | None) -> dict[str, Any]:
         "encrypted_result": b64encode(result.encrypted_result),
     }
     if result.buckets is not None:
-        body["bucket"] = bucket
+        body["bucket"] = bucket.value if bucket is not None else None
         body["timezone"] = result.timezone
         body["buckets"] = [_bucket_view(b, result.timezone) for b in result.buckets]
     return body
@@ -192,10 +183,10 @@ class AggregateViewSet(ReplicaReadsMixin, viewsets.ViewSet):
         result = metrics_aggregate(
             user=user,
             metric_type=query["metric_type"],
-            operation=Operation(query["operation"]),
+            operation=query["operation"],
             start=time_range.get("start"),
             end=time_range.get("end"),
-            bucket=Level(bucket) if bucket else None,
+            bucket=bucket,
             timezone=query.get("timezone"),
             key_id=query.get("key_id"),
         )
