@@ -1,3 +1,6 @@
+"""Routes of the analytics API: the paths clients call are fixed, so each maps its methods
+to DRF action names explicitly."""
+
 from django.urls import path
 
 from analytics import views
