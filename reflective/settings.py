@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "journal_sync",
     "analytics",
     "tags",
+    "lifecycle",
 ]
 
 MIDDLEWARE = [
