@@ -26,11 +26,11 @@ migrate: install
 seed: migrate
 	$(BIN)/python manage.py seed_demo --with-data
 
-# accounts.welcome prints the URLs, demo logins and client commands once the server answers;
+# lifecycle.welcome prints the URLs, demo logins and client commands once the server answers;
 # exec makes gunicorn its parent, so it gives up if gunicorn exits first.
 run: seed
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
-	$(BIN)/python -m accounts.welcome http://$(HOST):$(PORT) & \
+	$(BIN)/python -m lifecycle.welcome http://$(HOST):$(PORT) & \
 	exec $(BIN)/gunicorn reflective.wsgi:application -c gunicorn.conf.py --bind $(HOST):$(PORT)
 
 lint: install

@@ -2,15 +2,15 @@
 
 import re
 import time
-from functools import cache
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Device, User
 from reflective.errors import ApiError
+from reflective.lib.db.devices import device_seen_upsert
 from reflective.lib.quotas import Quota, quota_check
 
 # Also the path converter of device ids (accounts/urls.py): one rule for both.
@@ -49,11 +49,7 @@ def device_seen(*, user: User, device_id: str) -> None:
     if time.monotonic() - _recorded_at.get(key, -refresh) < refresh:
         return
     _device_quota_check(user, device_id)
-    now = timezone.now()
-    user_key = User._meta.pk.get_db_prep_value(user.pk, connection)
-    seen_at = Device._meta.get_field("last_seen_at").get_db_prep_save(now, connection)
-    with connection.cursor() as cursor:
-        cursor.execute(_device_upsert_sql(), [user_key, device_id, seen_at, seen_at])
+    device_seen_upsert(Device, User, user_pk=user.pk, device_id=device_id, seen_at=timezone.now())
     transaction.on_commit(lambda: _remember(key))
 
 
@@ -74,16 +70,6 @@ def _remember(key: tuple[Any, str]) -> None:
     if len(_recorded_at) >= _RECORDED_MAX:
         _recorded_at.clear()
     _recorded_at[key] = time.monotonic()
-
-
-@cache
-def _device_upsert_sql() -> str:
-    table = connection.ops.quote_name(Device._meta.db_table)
-    return (
-        f"INSERT INTO {table} (user_id, device_id, first_seen_at, last_seen_at) "
-        "VALUES (%s, %s, %s, %s) ON CONFLICT (user_id, device_id) "
-        "DO UPDATE SET last_seen_at = EXCLUDED.last_seen_at"
-    )
 
 
 def device_forget(*, user: User, device_id: str) -> None:

@@ -1,10 +1,7 @@
 """The storage quota of an account, over every app's ciphertext, checked cheaply per write."""
 
-from typing import Any
-
-from django.db import connection
-
 from accounts.models import StorageBound, User
+from reflective.lib.db.counters import bound_raise
 from reflective.lib.quotas import Quota, quota_check, quota_limit
 from reflective.lib.user_data import user_data
 
@@ -31,14 +28,4 @@ def storage_check(user: User, *, adding: int) -> None:
 
 def _bound_raise(user: User, adding: int) -> int | None:
     """Add ``adding`` to the account's bound (created unknown) and return the new bound."""
-    table = connection.ops.quote_name(StorageBound._meta.db_table)
-    user_key: Any = User._meta.pk.get_db_prep_value(user.pk, connection)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (user_id, bytes_at_most) VALUES (%s, NULL) "
-            f"ON CONFLICT (user_id) DO UPDATE SET bytes_at_most = {table}.bytes_at_most + %s "
-            "RETURNING bytes_at_most",
-            [user_key, adding],
-        )
-        row = cursor.fetchone()
-    return None if row is None or row[0] is None else int(row[0])
+    return bound_raise(StorageBound, User, user_pk=user.pk, adding=adding)

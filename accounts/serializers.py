@@ -8,11 +8,7 @@ from rest_framework import serializers
 from accounts.models import ConsentRecord, Device, User
 from accounts.password_reset import pending_email_of
 from accounts.services import PREFERENCE_FIELDS
-from accounts.tiers import PrivacyTier
-from analytics.messages import AnalyticsSchemaTexts as Texts
 from reflective.lib.fields import (
-    AwareDateTimeField,
-    Base64BytesField,
     BoundedJSONField,
     StrictSerializer,
     validate_locale,
@@ -203,23 +199,6 @@ class PasswordConfirmSerializer(StrictSerializer):
     password = _password_field()
 
 
-class PrivacyChangeSerializer(StrictSerializer):
-    privacy_tier = serializers.ChoiceField(choices=PrivacyTier.choices)
-    consent_timestamp = AwareDateTimeField(required=False, allow_null=True)
-    # Size and content are checked by the analytics app (422 with a precise code).
-    he_public_key = Base64BytesField(
-        required=False, allow_null=True, min_bytes=1, help_text=Texts.PUBLIC_KEY
-    )
-
-
-class PrivacyStateSerializer(serializers.Serializer[Any]):
-    current_tier = serializers.CharField()
-    sync_enabled = serializers.BooleanField()
-    sync_enabled_at = serializers.DateTimeField(allow_null=True)
-    features_available = serializers.DictField(child=serializers.BooleanField())
-    analytics_key_id = serializers.CharField(allow_null=True)
-
-
 class PurgeCountsSerializer(serializers.Serializer[Any]):
     deleted_entries = serializers.IntegerField()
     deleted_backups = serializers.IntegerField(help_text="Alias of deleted_entries.")
@@ -229,15 +208,6 @@ class PurgeCountsSerializer(serializers.Serializer[Any]):
     deleted_rollups = serializers.IntegerField()
     deleted_keys = serializers.IntegerField()
     deleted_tags = serializers.IntegerField()
-
-
-class PrivacyChangeResultSerializer(PrivacyStateSerializer, PurgeCountsSerializer):
-    previous_tier = serializers.CharField()
-
-
-class PrivacyRevokeResultSerializer(PrivacyChangeResultSerializer):
-    message = serializers.CharField()
-    new_tier = serializers.CharField()
 
 
 class ConsentRecordSerializer(serializers.ModelSerializer[ConsentRecord]):

@@ -50,21 +50,6 @@ urlpatterns = [
         name="preferences",
     ),
     path("users/me/stats", views.StatsViewSet.as_view({"get": "retrieve"}), name="stats"),
-    path(
-        "users/me/privacy",
-        views.PrivacyViewSet.as_view({"get": "retrieve", "put": "update"}),
-        name="privacy",
-    ),
-    path(
-        "users/me/privacy/history",
-        views.PrivacyViewSet.as_view({"get": "history"}),
-        name="privacy-history",
-    ),
-    path(
-        "users/me/privacy/revoke",
-        views.PrivacyViewSet.as_view({"delete": "revoke"}),
-        name="privacy-revoke",
-    ),
     path("users/me/devices", views.DeviceViewSet.as_view({"get": "retrieve"}), name="devices"),
     path(
         "users/me/devices/<device_id:device_id>",

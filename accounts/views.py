@@ -10,21 +10,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 
-from accounts import privacy, selectors, services
+from accounts import selectors, services
 from accounts.authentication import request_user
 from accounts.devices import device_forget
 from accounts.security_serializers import MfaRequiredSerializer
 from accounts.serializers import (
-    ConsentRecordSerializer,
     DeviceSerializer,
     PasswordChangeSerializer,
     PasswordConfirmSerializer,
     PreferencesOutSerializer,
     PreferencesSerializer,
-    PrivacyChangeResultSerializer,
-    PrivacyChangeSerializer,
-    PrivacyRevokeResultSerializer,
-    PrivacyStateSerializer,
     ProfileUpdateSerializer,
     PurgeCountsSerializer,
     RefreshTokenSerializer,
@@ -179,61 +174,6 @@ class StatsViewSet(viewsets.ViewSet):
     )
     def retrieve(self, request: Request) -> Response:
         return Response(selectors.user_stats(user=request_user(request)))
-
-
-class PrivacyViewSet(viewsets.ViewSet):
-    @extend_schema(responses=PrivacyStateSerializer)
-    def retrieve(self, request: Request) -> Response:
-        return Response(privacy.privacy_state(user=request_user(request)))
-
-    @extend_schema(
-        request=PrivacyChangeSerializer,
-        responses={
-            200: PrivacyChangeResultSerializer,
-            422: OpenApiResponse(
-                description="he_public_key refused: not a public CKKS key of the policy, "
-                "or a secret key (never stored)"
-            ),
-        },
-        description=(
-            "Upgrade (needs consent_timestamp; analytics_sync and full_sync need he_public_key "
-            "unless a key epoch exists) or downgrade (deletes what the new tier forbids, in one "
-            "transaction, and reports deleted_<kind> counts)."
-        ),
-    )
-    def update(self, request: Request) -> Response:
-        data = validated_input(PrivacyChangeSerializer, request.data)
-        change = privacy.privacy_change(
-            user=request_user(request),
-            tier=data["privacy_tier"],
-            consent_timestamp=data.get("consent_timestamp"),
-            he_public_key=data.get("he_public_key"),
-        )
-        state = privacy.privacy_state(user=change.user)
-        return Response({**state, "previous_tier": change.previous_tier, **change.deleted})
-
-    @extend_schema(responses={200: PrivacyRevokeResultSerializer})
-    def revoke(self, request: Request) -> Response:
-        change = privacy.privacy_revoke(user=request_user(request))
-        state = privacy.privacy_state(user=change.user)
-        return Response(
-            {
-                "message": privacy.PrivacyMessages.REVOKED,
-                "new_tier": change.user.privacy_tier,
-                **state,
-                "previous_tier": change.previous_tier,
-                **change.deleted,
-            }
-        )
-
-    @extend_schema(
-        responses=inline_serializer(
-            "ConsentHistory", {"history": ConsentRecordSerializer(many=True)}
-        )
-    )
-    def history(self, request: Request) -> Response:
-        records = selectors.consent_history(user=request_user(request))
-        return Response({"history": ConsentRecordSerializer(records, many=True).data})
 
 
 class DeviceViewSet(viewsets.ViewSet):

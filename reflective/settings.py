@@ -7,19 +7,20 @@ DATABASE_URL, so a production deploy can never run on development defaults.
 
 import sys
 from datetime import timedelta
-from pathlib import Path
 
 import django_stubs_ext
-import environ
 from django.core.exceptions import ImproperlyConfigured
+
+# Two groups live in their own modules and are taken in whole: the database connections
+# (DATABASES, DATABASE_ROUTERS, REPLICA_WRITE_POSITION_SECONDS) and the limits, quotas and
+# throttle rates. Every setting is still read as ``django.conf.settings.NAME``.
+from reflective.databases import *  # noqa: F403
+from reflective.env import BASE_DIR, env
+from reflective.limits import *  # noqa: F403
+from reflective.limits import THROTTLE_RATES
 
 # Lets admin and serializer classes be written with type parameters (ModelAdmin[User]).
 django_stubs_ext.monkeypatch()
-
-BASE_DIR = Path(__file__).resolve().parent.parent
-
-env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=True)
 # Under pytest: fast password hashing and a per-process cache (settings load before conftest).
@@ -77,6 +78,7 @@ INSTALLED_APPS = [
     "journal_sync",
     "analytics",
     "tags",
+    "lifecycle",
 ]
 
 MIDDLEWARE = [
@@ -113,59 +115,6 @@ TEMPLATES = [
         },
     },
 ]
-
-DATABASES = {
-    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'reflective.sqlite3'}")
-}
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
-# Off by default: the check is a round trip before every request's first query. Without it
-# a connection the database dropped (a restart) fails one request per worker with a 503,
-# and the next request reconnects.
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("DB_CONN_HEALTH_CHECKS", default=False)
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    _statement_timeout_ms = env.int("DB_STATEMENT_TIMEOUT_MS", default=30_000)
-    DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
-        f"-c statement_timeout={_statement_timeout_ms}"
-    )
-    DATABASES["default"]["OPTIONS"]["connect_timeout"] = env.int("DB_CONNECT_TIMEOUT", default=5)
-    DATABASES["default"]["OPTIONS"]["server_side_binding"] = env.bool(
-        "DB_SERVER_SIDE_BINDING", default=True
-    )
-else:
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
-
-# --- Scaling out: a read replica and a connection pool (docs/SCALING.md) ---------------
-# DATABASE_URL may list several hosts (postgres://u@h1:5432,h2:5432/db?target_session_attrs=
-# read-write): libpq then connects to whichever is the primary, so a failover needs no
-# restart. DATABASE_REPLICA_URL (optional) is a streaming replica for read-heavy views;
-# without it every read goes to the primary.
-DATABASE_ROUTERS = ["reflective.lib.replicas.PrimaryReplicaRouter"]
-# How long a user's last write position is kept; a replica further behind than this
-# would serve that user's reads from before it (size it well above any expected lag).
-REPLICA_WRITE_POSITION_SECONDS = env.int("REPLICA_WRITE_POSITION_SECONDS", default=3600)
-if env.str("DATABASE_REPLICA_URL", default=""):
-    DATABASES["replica"] = env.db_url("DATABASE_REPLICA_URL") | {
-        "CONN_MAX_AGE": DATABASES["default"]["CONN_MAX_AGE"],
-        "CONN_HEALTH_CHECKS": DATABASES["default"]["CONN_HEALTH_CHECKS"],
-        "TEST": {"MIRROR": "default"},
-    }
-    DATABASES["replica"].setdefault("OPTIONS", {}).update(
-        {
-            key: value
-            for key, value in DATABASES["default"]["OPTIONS"].items()
-            if key in ("options", "connect_timeout", "server_side_binding")
-        }
-    )
-# Django's own psycopg pool per worker process (instead of one kept connection each), for
-# when no pgbouncer stands in front of PostgreSQL. It replaces CONN_MAX_AGE.
-if env.bool("DB_POOL", default=False):
-    for _alias in DATABASES:
-        DATABASES[_alias]["CONN_MAX_AGE"] = 0
-        DATABASES[_alias]["OPTIONS"]["pool"] = {
-            "min_size": env.int("DB_POOL_MIN_SIZE", default=1),
-            "max_size": env.int("DB_POOL_MAX_SIZE", default=4),
-            "timeout": env.int("DB_POOL_TIMEOUT", default=10),
-        }
 
 CACHES = {
     "default": env.cache_url(
@@ -226,25 +175,7 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": None,
     # Client IPs for throttling: X-Forwarded-For is trusted only behind this many proxies.
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
-    "DEFAULT_THROTTLE_RATES": {
-        "login_ip": env.str("THROTTLE_LOGIN_IP", default="30/min"),
-        "login_account": env.str("THROTTLE_LOGIN_ACCOUNT", default="10/min"),
-        "register_ip": env.str("THROTTLE_REGISTER_IP", default="10/hour"),
-        # Password confirmations with a valid access token (password change, account
-        # deletion, email change): per login session and per account.
-        "password_session": env.str("THROTTLE_PASSWORD_SESSION", default="5/min"),
-        "password_account": env.str("THROTTLE_PASSWORD_ACCOUNT", default="20/hour"),
-        # Second-factor codes (login, enrolment, disabling), per account.
-        "mfa_account": env.str("THROTTLE_MFA_ACCOUNT", default="5/min"),
-        "mfa_account_hour": env.str("THROTTLE_MFA_ACCOUNT_HOUR", default="20/hour"),
-        # Reset and email-change mails: per client IP and per target address.
-        "mail_ip": env.str("THROTTLE_MAIL_IP", default="10/hour"),
-        "mail_address": env.str("THROTTLE_MAIL_ADDRESS", default="3/hour"),
-        # Redeeming a mailed token, per client IP.
-        "mail_token_ip": env.str("THROTTLE_MAIL_TOKEN_IP", default="20/hour"),
-        # Listing and ending sessions, and reading the second-factor status, per account.
-        "security_account": env.str("THROTTLE_SECURITY_ACCOUNT", default="60/min"),
-    },
+    "DEFAULT_THROTTLE_RATES": THROTTLE_RATES,
 }
 
 SPECTACULAR_SETTINGS = {
@@ -309,42 +240,6 @@ CORS_ALLOWED_ORIGINS = env.list(
     default=["http://localhost:5173", "http://127.0.0.1:5173"] if DEBUG else [],
 )
 CORS_URLS_REGEX = r"^/api/.*$"
-
-# --- Limits (bytes unless named otherwise) -------------------------------------------
-REQUEST_BODY_MAX_BYTES = env.int("REQUEST_BODY_MAX_BYTES", default=16 * 1024 * 1024)
-METRICS_BODY_MAX_BYTES = env.int("METRICS_BODY_MAX_BYTES", default=64 * 1024 * 1024)
-DATA_UPLOAD_MAX_MEMORY_SIZE = METRICS_BODY_MAX_BYTES
-ENTRY_CIPHERTEXT_MAX_BYTES = env.int("ENTRY_CIPHERTEXT_MAX_BYTES", default=1024 * 1024)
-SYNC_BATCH_MAX_ITEMS = env.int("SYNC_BATCH_MAX_ITEMS", default=100)
-SYNC_PAGE_MAX_ITEMS = env.int("SYNC_PAGE_MAX_ITEMS", default=500)
-# How stale a device's last_seen_at may get before a request writes it again.
-DEVICE_SEEN_REFRESH_SECONDS = env.int("DEVICE_SEEN_REFRESH_SECONDS", default=60)
-SYNC_REVISIONS_KEPT = env.int("SYNC_REVISIONS_KEPT", default=20)
-SYNC_TOMBSTONE_RETENTION_DAYS = env.int("SYNC_TOMBSTONE_RETENTION_DAYS", default=90)
-HE_PUBLIC_KEY_MAX_BYTES = env.int("HE_PUBLIC_KEY_MAX_BYTES", default=2 * 1024 * 1024)
-HE_CIPHERTEXT_MAX_BYTES = env.int("HE_CIPHERTEXT_MAX_BYTES", default=1536 * 1024)
-METRICS_MAX_PER_REQUEST = env.int("METRICS_MAX_PER_REQUEST", default=500)
-# How deep JSON arrays and objects may nest, in a request body or a stored JSON field.
-JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=32)
-
-# --- Quotas per account (docs/SECURITY.md says why each default) ------------------------
-QUOTA_STORAGE_BYTES = env.int("QUOTA_STORAGE_BYTES", default=8 * 1024**3)
-QUOTA_ENTRIES = env.int("QUOTA_ENTRIES", default=100_000)
-QUOTA_METRICS = env.int("QUOTA_METRICS", default=100_000)
-QUOTA_DEVICES = env.int("QUOTA_DEVICES", default=200)
-QUOTA_OPEN_CONFLICTS_PER_ENTRY = env.int("QUOTA_OPEN_CONFLICTS_PER_ENTRY", default=16)
-QUOTA_KEY_EPOCHS = env.int("QUOTA_KEY_EPOCHS", default=50)
-QUOTA_TAGS = env.int("QUOTA_TAGS", default=10_000)
-
-# --- Per-request bounds (memory and CPU) -----------------------------------------------
-# Ciphertext bytes one page of entries, history or conflicts carries (at least one item).
-SYNC_PAGE_MAX_BYTES = env.int("SYNC_PAGE_MAX_BYTES", default=16 * 1024 * 1024)
-# Rows with ciphertext an export holds at once.
-EXPORT_ROWS_PER_FETCH = env.int("EXPORT_ROWS_PER_FETCH", default=8)
-# Ciphertexts (rollups and raw metrics) one aggregate may read: about 2.3 ms each.
-AGGREGATE_MAX_CIPHERTEXTS = env.int("AGGREGATE_MAX_CIPHERTEXTS", default=4000)
-AGGREGATE_MAX_BUCKETS = env.int("AGGREGATE_MAX_BUCKETS", default=120)
-AGGREGATE_MAX_RESULT_BYTES = env.int("AGGREGATE_MAX_RESULT_BYTES", default=48 * 1024 * 1024)
 
 # --- Security headers (production) ----------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

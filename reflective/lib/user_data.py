@@ -1,7 +1,7 @@
 """Where each app plugs its per-user data into the cross-app operations.
 
-Accounts owns the operations that span every app (tier purge, account export, stats) but
-must not know each app's tables. Each app registers its functions in ``AppConfig.ready``;
+The operations that span every app (tier purge, account export, stats) must not know
+each app's tables. Each app registers its functions in ``AppConfig.ready``;
 the operations call every registered function inside one transaction.
 """
 

@@ -8,8 +8,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from accounts.demo import DEMO_DAYS, DEMO_USERS, demo_journal
 from journal_sync.models import EncryptedEntry, EntryConflict
+from lifecycle.demo import DEMO_DAYS, DEMO_USERS, demo_journal
 from reflective_client import keyfile
 from reflective_client.cli import main
 from reflective_client.textstats import word_count

@@ -14,7 +14,7 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 
-from accounts.demo import DEMO_USERS
+from lifecycle.demo import DEMO_USERS
 from tests.browser import ADMIN_HEADER_BACKGROUND, ADMIN_HEADER_STYLE, launch_chromium
 from tests.smoke.servers import PROJECT_DIR, SmokeServer, readme_commands
 

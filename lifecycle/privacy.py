@@ -135,6 +135,12 @@ def _tier_record(
     )
 
 
+def tier_change_report(change: TierChange) -> dict[str, Any]:
+    """The state after a change, the tier before it and what it deleted, as the API answers."""
+    state = privacy_state(user=change.user)
+    return {**state, "previous_tier": change.previous_tier, **change.deleted}
+
+
 def privacy_revoke(*, user: User) -> TierChange:
     """Withdraw every consent: back to local_only and delete everything in the cloud."""
     return privacy_change(user=user, tier=PrivacyTier.LOCAL_ONLY)

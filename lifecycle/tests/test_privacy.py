@@ -6,7 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import ConsentRecord, User
-from accounts.privacy import PrivacyMessages
+from lifecycle.privacy import PrivacyMessages
 
 CONSENT = "2026-11-20T10:00:00Z"
 

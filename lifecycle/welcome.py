@@ -1,9 +1,9 @@
 """What ``make run`` prints once the server answers: where to go, who to log in as, what to run.
 
-It sits beside the demo accounts it lists (``accounts.demo``), not in the base ``reflective``
+It sits beside the demo accounts it lists (``lifecycle.demo``), not in the base ``reflective``
 package, which imports no app.
 
-Started by the Makefile next to gunicorn (``python -m accounts.welcome URL``): it waits for
+Started by the Makefile next to gunicorn (``python -m lifecycle.welcome URL``): it waits for
 ``/api/health/ready``, prints, and exits. If gunicorn exits first (a port in use), it stops
 waiting, so it never greets a server that is not the one ``make run`` started.
 """
@@ -37,7 +37,7 @@ def wait_for(url: str, parent_pid: int) -> bool:
 
 
 def welcome_text(url: str) -> str:
-    from accounts.demo import DEMO_USERS
+    from lifecycle.demo import DEMO_USERS
     from reflective_client.api import DEFAULT_SERVER_URL
 
     client = ".venv/bin/python -m reflective_client"

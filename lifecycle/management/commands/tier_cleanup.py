@@ -3,7 +3,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts.cleanup import tier_cleanup
+from lifecycle.cleanup import tier_cleanup
 
 
 class Command(BaseCommand):

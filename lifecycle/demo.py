@@ -1,4 +1,6 @@
-"""The four demo accounts (DESIGN.md §8) and, on request, their encrypted demo data.
+"""The four demo accounts (each tier, and a second full_sync one) and their demo data.
+
+On request (``--with-data``) each account gets encrypted demo data.
 
 Demo data is encrypted by ``reflective_client`` exactly as a device would, with demo keys
 written to each account's key file, and stored through the apps' own services, so the
@@ -158,6 +160,11 @@ def demo_journal(email: str, *, days: int, today: datetime) -> list[DemoEntry]:
         ]
         entries.append(DemoEntry(f"demo-{day.isoformat()}", evening, " ".join(sentences)))
     return entries
+
+
+def demo_key_dir() -> Path:
+    """Where the reference client looks for key files, so the CLI finds the demo's."""
+    return keyfile.config_dir()
 
 
 def demo_keys(email: str, key_dir: Path) -> KeyMaterial:

@@ -4,9 +4,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts.demo import DEMO_USERS, demo_data_seed, demo_users_seed
+from lifecycle.demo import DEMO_USERS, demo_data_seed, demo_key_dir, demo_users_seed
 from reflective.errors import ApiError
-from reflective_client import keyfile
 
 
 class Command(BaseCommand):
@@ -40,7 +39,7 @@ class Command(BaseCommand):
             self.stdout.write(f"{email}: {state}")
         if not options["with_data"]:
             return
-        key_dir = options["key_dir"] or keyfile.config_dir()
+        key_dir = options["key_dir"] or demo_key_dir()
         for email, outcome in demo_data_seed(key_dir=key_dir).items():
             self.stdout.write(f"{email}: {outcome}")
         self.stdout.write(f"demo key files: {key_dir}")
