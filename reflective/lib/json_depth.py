@@ -1,11 +1,15 @@
-"""One bound on JSON nesting, checked on the text before any decoder recurses into it.
+"""One bound on JSON nesting, for every place that turns text into JSON values.
 
 Python's JSON decoder recurses once per nested array or object, so a few kilobytes of
-``[`` end in a RecursionError. Every place that turns text into JSON values checks the
-text here first: request bodies (``reflective.lib.parsers``), JSON held in a form field
+``[`` end in a RecursionError. JSON held in a form field
 (``reflective.lib.fields.BoundedJSONField``) and JSON read back from the database
-(``DepthCheckedJSONField``). Strings are cut out with one linear regular expression, and
-the nesting is the largest running count of the brackets left.
+(``DepthCheckedJSONField``) are checked on their text first: strings are cut out with one
+linear regular expression, and the nesting is the largest running count of the brackets
+left. Request bodies (``reflective.lib.parsers``) are parsed first and measured on their
+values (``json_value_depth``), as the decoder's recursion guard already stops hostile
+nesting; walking the parsed arrays and objects takes microseconds, where counting the
+brackets of an 11 MB upload of base64 cost as much as parsing it. Their text is checked
+only when the decoder refuses them.
 """
 
 import re
@@ -33,6 +37,20 @@ def json_depth(text: str) -> int:
     structure = _STRING.sub("", text).encode("ascii", "ignore")
     steps = array("b", structure.translate(_BRACKET_STEP, _NOT_A_BRACKET))
     return max(accumulate(steps), default=0)
+
+
+def json_value_depth(value: Any) -> int:
+    """The deepest nesting of lists and dicts in parsed JSON: ``json_depth`` of its text."""
+    deepest = 0
+    containers = [(value, 1)] if isinstance(value, dict | list) else []
+    while containers:
+        item, depth = containers.pop()
+        deepest = max(deepest, depth)
+        children = item.values() if isinstance(item, dict) else item
+        containers.extend(
+            (child, depth + 1) for child in children if isinstance(child, dict | list)
+        )
+    return deepest
 
 
 def json_too_deep(text: str) -> bool:
