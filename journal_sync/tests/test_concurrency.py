@@ -16,7 +16,7 @@ from accounts.models import User
 from conftest import client_for, run_in_threads
 from journal_sync.cursor import cursor_decode
 from journal_sync.models import EncryptedEntry, EntryConflict
-from journal_sync.services import sync_prune
+from journal_sync.services.retention import sync_prune
 from journal_sync.tests.conftest import payload, push, unseal, write
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]

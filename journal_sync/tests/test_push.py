@@ -7,9 +7,9 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import Device, User
-from journal_sync.feed import feed_cursor
+from changefeed.feed import feed_cursor
 from journal_sync.models import EncryptedEntry, EntryConflict
-from journal_sync.services import entries_push
+from journal_sync.services.push import entries_push
 from journal_sync.tests.conftest import payload, pull_all, push, unseal
 
 

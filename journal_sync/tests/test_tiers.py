@@ -10,7 +10,8 @@ from accounts.models import User
 from accounts.tiers import PrivacyTier
 from conftest import client_for
 from journal_sync.models import EncryptedEntry, EntryConflict, EntryRevision
-from journal_sync.services import EntryWrite, entries_push
+from journal_sync.services.push import entries_push
+from journal_sync.services.versions import EntryWrite
 from journal_sync.tests.conftest import payload, pull_all, push, seal, write
 from reflective.errors import ApiError
 from reflective.lib.user_data import user_data
