@@ -1,4 +1,4 @@
-"""Bad input is a 4xx with a clear code, never a 500, and never partly stored (flaw 9)."""
+"""Bad input is a 4xx with a clear code, never a 500, and never partly stored."""
 
 import base64
 from typing import Any
