@@ -4,6 +4,7 @@
 ``last_seq`` and ``pruned_seq`` columns.
 """
 
+from functools import cache
 from typing import Any
 
 from django.db import connection, models
@@ -11,21 +12,25 @@ from django.db import connection, models
 from reflective.lib.db.sql import column, is_postgres, table
 
 
-def feed_seq_take(model: type[models.Model], user_pk: Any) -> int:
-    """Add one to the user's counter and return it; the row stays locked until commit.
-
-    One statement, on every push: the upsert creates the row race-free on first use, and
-    its ``DO UPDATE`` locks the row exactly as ``SELECT ... FOR UPDATE`` would.
-    """
+@cache
+def _seq_take_sql(model: type[models.Model]) -> str:
     name = table(model)
     user, last_seq = column(model, "user"), column(model, "last_seq")
-    statement = (
+    return (
         f"INSERT INTO {name} ({user}, {last_seq}, {column(model, 'pruned_seq')}) "
         f"VALUES (%s, 1, 0) ON CONFLICT ({user}) DO UPDATE SET {last_seq} = {name}.{last_seq} + 1 "
         f"RETURNING {last_seq}"
     )
+
+
+def feed_seq_take(model: type[models.Model], user_pk: Any) -> int:
+    """Add one to the user's counter and return it; the row stays locked until commit.
+
+    One statement, written once, on every push: the upsert creates the row race-free on
+    first use, and its ``DO UPDATE`` locks the row exactly as ``SELECT ... FOR UPDATE`` would.
+    """
     with connection.cursor() as cursor:
-        cursor.execute(statement, [_user_key(model, user_pk)])
+        cursor.execute(_seq_take_sql(model), [_user_key(model, user_pk)])
         return int(cursor.fetchone()[0])
 
 
