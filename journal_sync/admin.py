@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from journal_sync.models import EncryptedEntry, EntryConflict, EntryRevision, SyncState
+from journal_sync.models import EncryptedEntry, EntryConflict, EntryRevision
 from reflective.lib.admin import ReadOnlyAdmin
 
 # Each admin lists its fields explicitly: a new binary column stays hidden until someone
@@ -72,10 +72,3 @@ class EntryConflictAdmin(ReadOnlyAdmin):
         "resolved_device_id",
         "resolved_revision",
     )
-
-
-@admin.register(SyncState)
-class SyncStateAdmin(ReadOnlyAdmin):
-    list_display = ("user", "last_seq", "pruned_seq")
-    search_fields = ("user__email",)
-    fields = ("user", "last_seq", "pruned_seq")

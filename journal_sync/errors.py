@@ -53,12 +53,3 @@ def entry_not_found() -> ApiError:
 
 def conflict_not_found() -> ApiError:
     return ApiError("not_found", SyncMessages.CONFLICT_NOT_FOUND, status=404)
-
-
-def resync_required(*, cursor_seq: int, oldest_seq: int) -> ApiError:
-    return ApiError(
-        "resync_required",
-        SyncMessages.RESYNC_REQUIRED,
-        status=410,
-        extra={"cursor_seq": cursor_seq, "oldest_seq": oldest_seq},
-    )

@@ -22,8 +22,9 @@ from journal_sync.cursor import (
 )
 from journal_sync.errors import SyncMessages
 from journal_sync.models import EntryConflict, Resolution
-from journal_sync.selectors import ConflictPage, RemoteVersions
-from journal_sync.services import CIPHERTEXT_FIELDS, EntryContent, EntryWrite, PushResult
+from journal_sync.selectors.conflicts import ConflictPage, RemoteVersions
+from journal_sync.services.push import PushResult
+from journal_sync.services.versions import CIPHERTEXT_FIELDS, EntryContent, EntryWrite
 from reflective.errors import ApiError, Messages
 from reflective.lib.fields import (
     POSITION_MAX,

@@ -10,12 +10,13 @@ from rest_framework.views import APIView
 
 from accounts.authentication import request_user
 from accounts.devices import device_seen
-from accounts.locks import TierMessages
 from accounts.models import User
-from accounts.tiers import PrivacyTier, tier_allows
-from journal_sync import selectors, services
+from accounts.tiers import PrivacyTier, tier_require
 from journal_sync.cursor import cursor_encode
 from journal_sync.errors import conflict_error
+from journal_sync.selectors.conflicts import open_conflicts_page
+from journal_sync.selectors.feed import changes_since, changes_since_time, entry_history
+from journal_sync.selectors.summary import sync_summary
 from journal_sync.serializers import (
     BatchPushSerializer,
     BatchResultOutSerializer,
@@ -40,7 +41,9 @@ from journal_sync.serializers import (
     resolve_content,
     validated,
 )
-from reflective.errors import ApiError
+from journal_sync.services.conflicts import conflict_resolve
+from journal_sync.services.push import entries_push, entry_delete
+from journal_sync.services.retention import entries_wipe
 from reflective.lib.replicas import ReplicaReadsMixin
 
 TIER_ERROR = OpenApiResponse(description="403 tier_required: the account is below full_sync")
@@ -54,15 +57,7 @@ def sync_user(request: Request) -> User:
     refused request its validation.
     """
     user = request_user(request)
-    if not tier_allows(user.privacy_tier, PrivacyTier.FULL_SYNC):
-        raise ApiError(
-            "tier_required",
-            TierMessages.TIER_REQUIRED.format(
-                tier=PrivacyTier.FULL_SYNC, current=user.privacy_tier
-            ),
-            status=403,
-            extra={"required_tier": PrivacyTier.FULL_SYNC, "current_tier": user.privacy_tier},
-        )
+    tier_require(user.privacy_tier, PrivacyTier.FULL_SYNC)
     return user
 
 
@@ -80,7 +75,7 @@ class BackupPushView(APIView):
     def post(self, request: Request) -> Response:
         user = sync_user(request)
         write = entry_write(validated(EntryPushSerializer(data=request.data)))
-        result = services.entries_push(user=user, writes=[write])[0]
+        result = entries_push(user=user, writes=[write])[0]
         if result.conflict_id is not None:
             raise conflict_error(
                 conflict_id=result.conflict_id,
@@ -100,7 +95,7 @@ class BatchPushView(APIView):
         user = sync_user(request)
         data = validated(BatchPushSerializer(data=request.data))
         writes = [entry_write(item) for item in data["items"]]
-        results = services.entries_push(user=user, writes=writes)
+        results = entries_push(user=user, writes=writes)
         return Response({"results": [push_result_json(result) for result in results]})
 
 
@@ -121,11 +116,11 @@ class BackupListView(ReplicaReadsMixin, APIView):
         if device_id:
             device_seen(user=user, device_id=device_id)
         if "since" in query:
-            page = selectors.changes_since_time(
+            page = changes_since_time(
                 user=user, since=query["since"], limit=query["limit"], exclude_device_id=device_id
             )
         else:
-            page = selectors.changes_since(
+            page = changes_since(
                 user=user,
                 after_seq=query.get("after_seq"),
                 limit=query["limit"],
@@ -143,7 +138,7 @@ class BackupDeleteView(APIView):
     def delete(self, request: Request, entry_id: str) -> Response:
         user = sync_user(request)
         query = validated(DeleteQuerySerializer(data=request.query_params))
-        result = services.entry_delete(
+        result = entry_delete(
             user=user,
             client_id=entry_id,
             device_id=query.get("device_id"),
@@ -165,7 +160,7 @@ class ContentWipeView(APIView):
         responses={200: PurgeCountsOutSerializer},
     )
     def delete(self, request: Request) -> Response:
-        return Response(services.entries_wipe(user=request_user(request)))
+        return Response(entries_wipe(user=request_user(request)))
 
 
 class RevisionListView(ReplicaReadsMixin, APIView):
@@ -175,7 +170,7 @@ class RevisionListView(ReplicaReadsMixin, APIView):
     )
     def get(self, request: Request, entry_id: str) -> Response:
         user = sync_user(request)
-        rows = selectors.entry_history(user=user, client_id=entry_id)
+        rows = entry_history(user=user, client_id=entry_id)
         return Response({"id": entry_id, "revisions": [feed_entry_json(row) for row in rows]})
 
 
@@ -188,7 +183,7 @@ class ConflictListView(APIView):
     def get(self, request: Request) -> Response:
         user = sync_user(request)
         query = validated(ConflictQuerySerializer(data=request.query_params))
-        page = selectors.open_conflicts_page(user=user, after=query["after"], limit=query["limit"])
+        page = open_conflicts_page(user=user, after=query["after"], limit=query["limit"])
         return Response(conflict_page_json(page))
 
 
@@ -206,7 +201,7 @@ class ConflictResolveView(APIView):
     def post(self, request: Request, conflict_id: uuid.UUID) -> Response:
         user = sync_user(request)
         data = validated(ResolveSerializer(data=request.data))
-        result = services.conflict_resolve(
+        result = conflict_resolve(
             user=user,
             conflict_id=conflict_id,
             chosen=data["chosen_version"],
@@ -230,7 +225,7 @@ class SyncStateView(APIView):
     )
     def get(self, request: Request) -> Response:
         user = sync_user(request)
-        summary = selectors.sync_summary(user=user)
+        summary = sync_summary(user=user)
         return Response(
             {
                 "cursor": cursor_encode(summary.last_seq),

@@ -8,7 +8,7 @@ from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
 from accounts.models import MailToken, User
-from journal_sync.services import sync_prune
+from journal_sync.services.retention import sync_prune
 from reflective.lib.user_data import user_data
 from tags.services import tag_tombstones_prune, tags_prune_stale
 

@@ -22,7 +22,8 @@ from accounts.tokens import session_start
 from analytics.selectors import current_key_id
 from analytics.services.keys import public_context_install
 from analytics.services.uploads import MetricUpload, metrics_upload
-from journal_sync.services import EntryContent, EntryWrite, entries_push
+from journal_sync.services.push import entries_push
+from journal_sync.services.versions import EntryContent, EntryWrite
 from reflective.errors import ApiError
 from reflective_client import keyfile
 from reflective_client.analytics import entry_metrics

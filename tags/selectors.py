@@ -8,11 +8,9 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import QuerySet, Sum
 from django.db.models.functions import Length
 
-from accounts.locks import TierMessages
 from accounts.models import User
-from accounts.tiers import PrivacyTier, tier_allows
-from journal_sync.feed import feed_position
-from reflective.errors import ApiError
+from accounts.tiers import PrivacyTier, tier_require
+from changefeed.feed import feed_cursor_check, feed_position
 from reflective.lib.fields import b64encode
 from tags.messages import TagMessages
 from tags.models import LIVE, Tag
@@ -34,15 +32,7 @@ class TagChanges:
 
 def tags_readable_check(*, user: User) -> None:
     """Reads need full_sync too: lower tiers keep no tags, and saying so beats an empty list."""
-    if not tier_allows(user.privacy_tier, PrivacyTier.FULL_SYNC):
-        raise ApiError(
-            "tier_required",
-            TierMessages.TIER_REQUIRED.format(
-                tier=PrivacyTier.FULL_SYNC, current=user.privacy_tier
-            ),
-            status=403,
-            extra={"required_tier": PrivacyTier.FULL_SYNC, "current_tier": user.privacy_tier},
-        )
+    tier_require(user.privacy_tier, PrivacyTier.FULL_SYNC)
 
 
 def _live_tags(user: User) -> QuerySet[Tag]:
@@ -59,16 +49,6 @@ def tag_list(*, user: User, limit: int, offset: int) -> TagPage:
     )
 
 
-def _resync_required(*, cursor: int, oldest_seq: int) -> ApiError:
-    # Same extras as the entries feed, which shares the positions and the watermark.
-    return ApiError(
-        "resync_required",
-        TagMessages.RESYNC_REQUIRED,
-        status=410,
-        extra={"cursor_seq": cursor, "oldest_seq": oldest_seq},
-    )
-
-
 def tag_changes_since(*, user: User, cursor: int, limit: int) -> TagChanges:
     """Tag writes after feed position ``cursor``, tombstones included, in feed order.
 
@@ -81,8 +61,7 @@ def tag_changes_since(*, user: User, cursor: int, limit: int) -> TagChanges:
     rows = list(Tag.objects.filter(user=user, seq__gt=cursor).order_by("seq")[: limit + 1])
     # Read after the rows: a prune that commits in between is caught here, not missed.
     position = feed_position(user=user)
-    if cursor > position.last_seq or 0 < cursor < position.pruned_seq:
-        raise _resync_required(cursor=cursor, oldest_seq=position.pruned_seq)
+    feed_cursor_check(cursor=cursor, position=position, detail=TagMessages.RESYNC_REQUIRED)
     page = rows[:limit]
     return TagChanges(
         tags=page, next_cursor=page[-1].seq if page else cursor, has_more=len(rows) > limit

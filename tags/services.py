@@ -15,16 +15,13 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
-from django.db.models import BigIntegerField, Max, QuerySet, Value
-from django.db.models.functions import Greatest
+from django.db.models import Max, QuerySet
 from django.utils import timezone
 
-from accounts.locks import user_tier_lock
 from accounts.models import User
 from accounts.quotas import storage_check
-from accounts.tiers import PrivacyTier, tier_allows
-from journal_sync.feed import FeedPosition, feed_advance, feed_lock
-from journal_sync.models import SyncState
+from accounts.tiers import PrivacyTier, TierRequiredError, tier_allows
+from changefeed.feed import FeedWriter, feed_watermark_raise, feed_write_open
 from reflective.errors import ApiError
 from reflective.lib.quotas import Quota, quota_check
 from tags.colors import color_normalize, color_random
@@ -38,27 +35,22 @@ class TagCreation:
     created: bool
 
 
-class _FeedWriter:
-    """Hands out the feed positions of one transaction, after the tier and feed locks."""
+class _TagWriter:
+    """One tag write transaction: the feed's writer (after the tier lock) and its moment."""
 
     def __init__(self, user: User) -> None:
-        user_tier_lock(user=user, required_tier=PrivacyTier.FULL_SYNC)
-        self.user = user
-        self.position: FeedPosition = feed_lock(user=user)
-        self.last_seq = self.position.last_seq
+        self.feed: FeedWriter = feed_write_open(user=user, required_tier=PrivacyTier.FULL_SYNC)
         self.now = timezone.now()
 
     def stamp(self, tag: Tag) -> Tag:
         """Mark one write of ``tag``: a new revision at the next feed position."""
-        self.last_seq += 1
-        tag.seq = self.last_seq
+        tag.seq = self.feed.take()
         tag.revision += 1
         tag.updated_at = self.now
         return tag
 
     def commit_positions(self) -> None:
-        if self.last_seq != self.position.last_seq:
-            feed_advance(user=self.user, last_seq=self.last_seq)
+        self.feed.settle()
 
 
 def _not_found() -> ApiError:
@@ -74,7 +66,7 @@ def _user_tag(user: User, tag_id: uuid.UUID, *, live: bool = True) -> Tag:
     return tag
 
 
-def _touch(writer: _FeedWriter, tag: Tag) -> Tag:
+def _touch(writer: _TagWriter, tag: Tag) -> Tag:
     tag.last_used_at = writer.now
     writer.stamp(tag).save(update_fields=["last_used_at", "revision", "seq", "updated_at"])
     writer.commit_positions()
@@ -101,7 +93,7 @@ def tag_create(
     the tag; the partial unique index guarantees it regardless.
     """
     with transaction.atomic():
-        writer = _FeedWriter(user)
+        writer = _TagWriter(user)
         existing = _live_with_digest(user, name_digest).first()
         if existing is not None:
             return TagCreation(tag=_touch(writer, existing), created=False)
@@ -161,7 +153,7 @@ def tag_update(
     ``tag_exists`` names the other one), and with ``base_revision`` a stale edit is refused.
     """
     with transaction.atomic():
-        writer = _FeedWriter(user)
+        writer = _TagWriter(user)
         tag = _user_tag(user, tag_id)
         _check_base_revision(tag, base_revision)
         if name_digest is not None:
@@ -180,11 +172,11 @@ def tag_update(
 def tag_touch(*, user: User, tag_id: uuid.UUID) -> Tag:
     """Mark a tag as just used (it moves to the front of the list and escapes cleanup)."""
     with transaction.atomic():
-        writer = _FeedWriter(user)
+        writer = _TagWriter(user)
         return _touch(writer, _user_tag(user, tag_id))
 
 
-def _tombstoned(writer: _FeedWriter, tag: Tag) -> Tag:
+def _tombstoned(writer: _TagWriter, tag: Tag) -> Tag:
     tag.encrypted_name = tag.name_iv = tag.name_digest = None
     tag.deleted_at = writer.now
     return writer.stamp(tag)
@@ -200,9 +192,10 @@ def tag_delete(*, user: User, tag_id: uuid.UUID) -> Tag:
     Deleting a tombstone again returns it unchanged, so a retried delete is harmless.
     """
     with transaction.atomic():
-        writer = _FeedWriter(user)
+        writer = _TagWriter(user)
         tag = _user_tag(user, tag_id, live=False)
         if tag.deleted:
+            writer.commit_positions()  # hands back the unused position
             return tag
         _tombstoned(writer, tag).save(update_fields=TOMBSTONE_FIELDS + STAMP_FIELDS)
         writer.commit_positions()
@@ -213,7 +206,7 @@ def _stale(cutoff: datetime) -> QuerySet[Tag]:
     return Tag.objects.filter(LIVE, last_used_at__lte=cutoff)
 
 
-def _tombstone_all(writer: _FeedWriter, tags: Iterable[Tag]) -> int:
+def _tombstone_all(writer: _TagWriter, tags: Iterable[Tag]) -> int:
     doomed = [_tombstoned(writer, tag) for tag in tags]
     Tag.objects.bulk_update(doomed, TOMBSTONE_FIELDS + STAMP_FIELDS, batch_size=500)
     writer.commit_positions()
@@ -227,7 +220,7 @@ def tag_cleanup(*, user: User, days: int, now: datetime | None = None) -> int:
     """
     cutoff = (now or timezone.now()) - timedelta(days=days)
     with transaction.atomic():
-        writer = _FeedWriter(user)
+        writer = _TagWriter(user)
         stale = _stale(cutoff).filter(user=user).order_by("last_used_at", "id")
         return _tombstone_all(writer, stale)
 
@@ -247,25 +240,17 @@ def tags_prune_stale(*, days: int, dry_run: bool, now: datetime | None = None) -
     for user in User.objects.filter(pk__in=stale.values("user_id")).order_by("pk"):
         try:
             deleted += tag_cleanup(user=user, days=days, now=now)
-        except ApiError as error:
+        except TierRequiredError:
             # The user left full_sync since the query: the downgrade purged the tags.
-            if error.code != "tier_required":
-                raise
+            continue
     return deleted
-
-
-def _feed_mark_pruned(user_id: uuid.UUID, seq: int) -> None:
-    """Raise the feed's prune watermark: a cursor below ``seq`` may have missed a delete."""
-    SyncState.objects.filter(user_id=user_id).update(
-        pruned_seq=Greatest("pruned_seq", Value(seq, output_field=BigIntegerField()))
-    )
 
 
 def _hard_delete(tags: QuerySet[Tag], user_id: uuid.UUID) -> int:
     highest = tags.aggregate(highest=Max("seq"))["highest"]
     deleted, _ = tags.delete()
     if highest is not None:
-        _feed_mark_pruned(user_id, highest)
+        feed_watermark_raise(user_id=user_id, seq=highest)
     return deleted
 
 

@@ -10,7 +10,8 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from conftest import client_for
-from journal_sync.services import EntryContent, EntryWrite, PushResult, entries_push
+from journal_sync.services.push import PushResult, entries_push
+from journal_sync.services.versions import EntryContent, EntryWrite
 
 ENTRY_KEY = AESGCM.generate_key(bit_length=256)
 

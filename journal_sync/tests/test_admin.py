@@ -37,7 +37,7 @@ def test_admin_pages_never_show_ciphertext(admin_client_for_sync: Client, alice:
         f"/admin/journal_sync/entryrevision/{revision.pk}/change/",
         "/admin/journal_sync/entryconflict/",
         f"/admin/journal_sync/entryconflict/{conflict.pk}/change/",
-        "/admin/journal_sync/syncstate/",
+        "/admin/changefeed/syncstate/",
     ]
     for page in pages:
         response = admin_client_for_sync.get(page)

@@ -16,7 +16,7 @@ from accounts.models import User
 from conftest import client_for, run_in_threads
 from journal_sync.cursor import cursor_decode
 from journal_sync.models import EncryptedEntry, EntryConflict
-from journal_sync.services import sync_prune
+from journal_sync.services.retention import sync_prune
 from journal_sync.tests.conftest import payload, push, unseal, write
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
@@ -164,7 +164,7 @@ def test_two_devices_editing_the_same_revision_one_wins_one_conflicts(alice: Use
 
 
 def test_racing_first_uploads_of_one_id_store_one_and_conflict_the_other(alice: User) -> None:
-    """The earlier server answered such a race with a 500 (flaw 3)."""
+    """The earlier server answered such a race with a 500."""
     devices = {"laptop": client_for(alice), "phone": client_for(alice)}
     start = threading.Barrier(2)
     answers: dict[str, Any] = {}

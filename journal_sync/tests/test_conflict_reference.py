@@ -9,8 +9,8 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from journal_sync.models import EntryConflict, EntryRevision
-from journal_sync.selectors import bytes_stored
-from journal_sync.services import sync_prune
+from journal_sync.selectors.summary import bytes_stored
+from journal_sync.services.retention import sync_prune
 from journal_sync.tests.conftest import unseal, write
 
 BIG = "x" * 50_000

@@ -1,4 +1,4 @@
-"""Ids belong to their user: a stranger sees, changes and learns nothing (flaw 4)."""
+"""Ids belong to their user: a stranger sees, changes and learns nothing about them."""
 
 from rest_framework.test import APIClient
 

@@ -7,9 +7,10 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from changefeed.models import SyncState
 from journal_sync.cursor import cursor_encode
-from journal_sync.models import EncryptedEntry, EntryConflict, EntryRevision, SyncState
-from journal_sync.services import sync_prune
+from journal_sync.models import EncryptedEntry, EntryConflict, EntryRevision
+from journal_sync.services.retention import sync_prune
 from journal_sync.tests.conftest import pull_all, write
 
 

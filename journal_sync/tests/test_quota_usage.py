@@ -5,7 +5,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from journal_sync.selectors import bytes_stored
+from journal_sync.selectors.summary import bytes_stored
 from journal_sync.tests.conftest import write
 
 QUOTAS = {

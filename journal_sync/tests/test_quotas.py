@@ -7,7 +7,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import Device, User
 from journal_sync.models import EncryptedEntry, EntryConflict
-from journal_sync.selectors import bytes_stored
+from journal_sync.selectors.summary import bytes_stored
 from journal_sync.tests.conftest import payload, push, write
 from reflective.lib.quotas import QuotaMessages
 

@@ -9,8 +9,8 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from journal_sync import serializers as shapes
 from journal_sync.models import EntryConflict
-from journal_sync.selectors import remote_versions
-from journal_sync.services import PushResult, PushStatus
+from journal_sync.selectors.conflicts import remote_versions
+from journal_sync.services.push import PushResult, PushStatus
 from journal_sync.tests.conftest import write
 
 

@@ -22,8 +22,9 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from accounts.tiers import PrivacyTier
+from changefeed.models import SyncState
 from conftest import PASSWORD, client_for
-from journal_sync.models import EncryptedEntry, EntryConflict, SyncState
+from journal_sync.models import EncryptedEntry, EntryConflict
 from journal_sync.tests.conftest import b64, payload, pull_all, push
 
 ENTRY_IDS = ["entry-a", "entry-b", "entry-c"]

@@ -10,7 +10,8 @@ from accounts.models import User
 from accounts.tiers import PrivacyTier
 from conftest import client_for
 from journal_sync.models import EncryptedEntry, EntryConflict, EntryRevision
-from journal_sync.services import EntryWrite, entries_push
+from journal_sync.services.push import entries_push
+from journal_sync.services.versions import EntryWrite
 from journal_sync.tests.conftest import payload, pull_all, push, seal, write
 from reflective.errors import ApiError
 from reflective.lib.user_data import user_data
@@ -82,7 +83,7 @@ def _left(user: User) -> tuple[int, int, int]:
 def test_wiping_content_removes_entries_history_and_conflict_ciphertext(
     laptop: APIClient, alice: User, bob: User
 ) -> None:
-    """The earlier server left ciphertext behind inside conflict rows (flaw 8)."""
+    """The earlier server left ciphertext behind inside conflict rows."""
     _fill(alice)
     _fill(bob)
     response = laptop.delete("/api/sync/backup/content")

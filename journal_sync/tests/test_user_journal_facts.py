@@ -8,8 +8,9 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from accounts.serializers import UserProfileOutSerializer
-from journal_sync.selectors import streak_length
-from journal_sync.services import EntryWrite, entries_push
+from journal_sync.selectors.summary import streak_length
+from journal_sync.services.push import entries_push
+from journal_sync.services.versions import EntryWrite
 from journal_sync.tests.conftest import seal
 
 TODAY = date(2026, 3, 10)

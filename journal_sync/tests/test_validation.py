@@ -1,4 +1,4 @@
-"""Bad input is a 4xx with a clear code, never a 500, and never partly stored (flaw 9)."""
+"""Bad input is a 4xx with a clear code, never a 500, and never partly stored."""
 
 import base64
 from typing import Any
@@ -7,8 +7,9 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from changefeed.models import SyncState
 from journal_sync.errors import SyncMessages
-from journal_sync.models import EncryptedEntry, SyncState
+from journal_sync.models import EncryptedEntry
 from journal_sync.tests.conftest import b64, payload, push
 
 MIB = 1024 * 1024

@@ -11,7 +11,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from journal_sync.feed import feed_cursor, feed_seq_next
+from changefeed.feed import feed_cursor, feed_seq_next
 from tags.messages import TagMessages
 from tags.models import Tag
 from tags.services import tag_delete, tag_tombstones_prune, tag_touch, tag_update

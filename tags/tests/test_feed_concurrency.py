@@ -10,8 +10,8 @@ import pytest
 from django.db import transaction
 
 from accounts.models import User
+from changefeed.feed import feed_cursor
 from conftest import client_for
-from journal_sync.feed import feed_cursor
 from tags.models import Tag
 from tags.services import tag_create, tag_touch
 from tags.tests.conftest import in_thread, lock_waiters, name_payload, sealed_name

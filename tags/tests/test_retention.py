@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.tiers import PrivacyTier
-from journal_sync.feed import feed_position
+from changefeed.feed import feed_position
 from tags.models import LIVE, Tag
 from tags.services import tag_delete, tag_tombstones_prune, tags_prune_stale
 

@@ -7,7 +7,7 @@ from django.db import transaction
 
 from accounts.models import User
 from accounts.tiers import PrivacyTier
-from journal_sync.feed import feed_position
+from changefeed.feed import feed_position
 from reflective.lib.user_data import user_data
 from tags.models import Tag
 from tags.services import tag_create, tag_delete

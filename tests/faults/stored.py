@@ -5,7 +5,8 @@ import signal
 import time
 from collections.abc import Callable
 
-from journal_sync.models import EncryptedEntry, EntryRevision, SyncState
+from changefeed.models import SyncState
+from journal_sync.models import EncryptedEntry, EntryRevision
 from reflective_client import ReflectiveClient
 from tests.e2e.conftest import RunningServer
 from tests.faults.writers import other_device

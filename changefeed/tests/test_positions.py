@@ -9,7 +9,7 @@ from django.db import connection, transaction
 from accounts.locks import user_tier_lock
 from accounts.models import User
 from accounts.tiers import PrivacyTier
-from journal_sync.feed import feed_cursor, feed_seq_next
+from changefeed.feed import feed_cursor, feed_seq_next
 
 
 def _next(user: User) -> int:

@@ -1,0 +1,54 @@
+"""The change feed's counter row: the two statements the ORM cannot write.
+
+``model`` is the feed's counter model: one row per user, keyed by ``user``, with the
+``last_seq`` and ``pruned_seq`` columns.
+"""
+
+from functools import cache
+from typing import Any
+
+from django.db import connection, models
+
+from reflective.lib.db.sql import column, is_postgres, table
+
+
+@cache
+def _seq_take_sql(model: type[models.Model]) -> str:
+    name = table(model)
+    user, last_seq = column(model, "user"), column(model, "last_seq")
+    return (
+        f"INSERT INTO {name} ({user}, {last_seq}, {column(model, 'pruned_seq')}) "
+        f"VALUES (%s, 1, 0) ON CONFLICT ({user}) DO UPDATE SET {last_seq} = {name}.{last_seq} + 1 "
+        f"RETURNING {last_seq}"
+    )
+
+
+def feed_seq_take(model: type[models.Model], user_pk: Any) -> int:
+    """Add one to the user's counter and return it; the row stays locked until commit.
+
+    One statement, written once, on every push: the upsert creates the row race-free on
+    first use, and its ``DO UPDATE`` locks the row exactly as ``SELECT ... FOR UPDATE`` would.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(_seq_take_sql(model), [_user_key(model, user_pk)])
+        return int(cursor.fetchone()[0])
+
+
+def feed_row_lock(model: type[models.Model], user_pk: Any) -> tuple[int, int] | None:
+    """``(last_seq, pruned_seq)`` of the user's row, locked FOR UPDATE; None without a row.
+
+    SQLite has no row locks: its writers already hold the whole database.
+    """
+    suffix = " FOR UPDATE" if is_postgres() else ""
+    statement = (
+        f"SELECT {column(model, 'last_seq')}, {column(model, 'pruned_seq')} FROM {table(model)} "
+        f"WHERE {column(model, 'user')} = %s{suffix}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [_user_key(model, user_pk)])
+        row = cursor.fetchone()
+    return None if row is None else (int(row[0]), int(row[1]))
+
+
+def _user_key(model: type[models.Model], user_pk: Any) -> Any:
+    return model._meta.get_field("user").get_db_prep_value(user_pk, connection)  # type: ignore[union-attr]
