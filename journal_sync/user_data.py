@@ -6,7 +6,7 @@ from typing import Any
 from django.contrib.auth.base_user import AbstractBaseUser
 
 from journal_sync import selectors
-from journal_sync.serializers import conflict_json, feed_entry_json
+from journal_sync.serializers.responses import conflict_json, feed_entry_json
 from journal_sync.services import PURGE_KINDS, sync_data_purge
 from reflective.lib.user_data import user_data
 

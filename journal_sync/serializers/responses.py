@@ -1,0 +1,262 @@
+"""Sync responses: plain JSON builders, and the serializers that document their shapes.
+
+Responses are built by plain functions (a 500-entry page through DRF serializers costs
+more than the database work); the ``*OutSerializer`` classes describe the same shapes
+for the OpenAPI schema, and a test keeps the two in step.
+"""
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_serializer
+from rest_framework import serializers
+
+from journal_sync.cursor import conflict_cursor_encode, cursor_encode
+from journal_sync.models import EntryConflict
+from journal_sync.selectors import ConflictPage, RemoteVersions, SyncSummary
+from journal_sync.services import CIPHERTEXT_FIELDS, PushResult, ResolveResult
+from reflective.lib.fields import b64encode
+
+
+def feed_entry_json(row: Mapping[str, Any]) -> dict[str, Any]:
+    """One entry as pulled: ciphertext base64, tombstones with ``deleted`` and no content."""
+    return {
+        "id": row["client_id"],
+        "revision": row["revision"],
+        "seq": row["seq"],
+        "deleted": row["deleted"],
+        **{name: b64encode(row[name]) for name in CIPHERTEXT_FIELDS},
+        "content_sha256": row["content_sha256"] or None,
+        "device_id": row["device_id"] or None,
+        "created_at": iso_time(row["created_at"]),
+        "updated_at": iso_time(row["updated_at"]),
+        "stored_at": iso_time(row["stored_at"]),
+    }
+
+
+def iso_time(moment: datetime | None) -> str | None:
+    """ISO-8601 in UTC with 'Z', formatted here rather than in the JSON encoder's fallback."""
+    if moment is None:
+        return None
+    if moment.tzinfo is not UTC:  # the database hands back UTC already
+        moment = moment.astimezone(UTC)
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def push_result_json(result: PushResult) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": result.client_id,
+        "status": str(result.status),
+        "revision": result.revision,
+        "seq": result.seq,
+    }
+    if result.conflict_id is not None:
+        body |= {"conflict_id": str(result.conflict_id), "current_revision": result.revision}
+    if result.error is not None:
+        body |= {"error": result.error, "detail": result.detail}
+    if result.resurrected:
+        body["resurrected"] = True
+    return body
+
+
+def _version_parts(parts: Mapping[str, Any] | None, deleted: bool) -> dict[str, Any]:
+    def part(name: str) -> str | None:
+        return None if parts is None else b64encode(parts[name])
+
+    return {
+        "deleted": deleted,
+        "encrypted_content": part("encrypted_content"),
+        "iv": part("content_iv"),
+        "tag": part("content_tag"),
+        "encrypted_embedding": part("encrypted_embedding"),
+        "embedding_iv": part("embedding_iv"),
+    }
+
+
+def conflict_json(conflict: EntryConflict, remotes: RemoteVersions) -> dict[str, Any]:
+    """Both versions of a conflict; ``local`` is the refused push, ``remote`` the entry's
+    version at ``remote_revision`` (from ``remotes``; none once the conflict is resolved)."""
+    local_parts = {name: getattr(conflict, f"local_{name}") for name in CIPHERTEXT_FIELDS}
+    local = _version_parts(local_parts, conflict.local_deleted) | {
+        "updated_at": conflict.local_updated_at,
+        "device_id": conflict.device_id,
+        "base_revision": conflict.base_revision,
+        "created_at": conflict.local_created_at,
+    }
+    remote_parts = remotes.get((conflict.entry_id, conflict.remote_revision))
+    remote = _version_parts(remote_parts, conflict.remote_deleted) | {
+        "updated_at": conflict.remote_updated_at,
+        "device_id": conflict.remote_device_id or None,
+        "revision": conflict.remote_revision,
+    }
+    return {
+        "id": str(conflict.id),
+        "log_id": conflict.entry.client_id,
+        "device_id": conflict.device_id,
+        "local_version": local,
+        "remote_version": remote,
+        "detected_at": conflict.detected_at,
+        "resolved_at": conflict.resolved_at,
+        "resolution": conflict.resolution or None,
+    }
+
+
+def conflict_page_json(page: ConflictPage) -> dict[str, Any]:
+    last = page.conflicts[-1] if page.has_more else None
+    return {
+        "conflicts": [conflict_json(conflict, page.remotes) for conflict in page.conflicts],
+        "total_count": page.total_count,
+        "has_more": page.has_more,
+        "next_cursor": None if last is None else conflict_cursor_encode(last.detected_at, last.id),
+    }
+
+
+def page_json(rows: list[dict[str, Any]], *, next_seq: int, has_more: bool) -> dict[str, Any]:
+    return {
+        "backups": [feed_entry_json(row) for row in rows],
+        "total_count": len(rows),
+        "next_cursor": cursor_encode(next_seq),
+        "has_more": has_more,
+    }
+
+
+def revisions_json(entry_id: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"id": entry_id, "revisions": [feed_entry_json(row) for row in rows]}
+
+
+def resolve_json(result: ResolveResult) -> dict[str, Any]:
+    return {
+        "conflict_id": str(result.conflict_id),
+        "id": result.client_id,
+        "resolution": result.resolution,
+        "revision": result.revision,
+        "seq": result.seq,
+    }
+
+
+def sync_state_json(summary: SyncSummary) -> dict[str, Any]:
+    return {
+        "cursor": cursor_encode(summary.last_seq),
+        "entry_count": summary.entry_count,
+        "bytes_stored": summary.bytes_stored,
+        "digest": summary.digest,
+    }
+
+
+# The same shapes as serializers, for the OpenAPI schema only.
+class FeedEntryOutSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.CharField()
+    revision = serializers.IntegerField()
+    seq = serializers.IntegerField()
+    deleted = serializers.BooleanField()
+    encrypted_content = serializers.CharField(allow_null=True, help_text="base64")
+    content_iv = serializers.CharField(allow_null=True, help_text="base64")
+    content_tag = serializers.CharField(allow_null=True, help_text="base64")
+    encrypted_embedding = serializers.CharField(allow_null=True, help_text="base64")
+    embedding_iv = serializers.CharField(allow_null=True, help_text="base64")
+    content_sha256 = serializers.CharField(allow_null=True, help_text="hex sha256")
+    device_id = serializers.CharField(allow_null=True)
+    created_at = serializers.DateTimeField(allow_null=True)
+    updated_at = serializers.DateTimeField(allow_null=True)
+    stored_at = serializers.DateTimeField()
+
+
+@extend_schema_serializer(many=False)  # a page object, though the action is `list`
+class FeedPageOutSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    backups = FeedEntryOutSerializer(many=True)
+    total_count = serializers.IntegerField(help_text="entries in this page (older clients)")
+    next_cursor = serializers.CharField()
+    has_more = serializers.BooleanField()
+
+
+class PushResultOutSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.CharField()
+    status = serializers.ChoiceField(choices=["stored", "unchanged", "conflict", "rejected"])
+    revision = serializers.IntegerField(allow_null=True)
+    seq = serializers.IntegerField(allow_null=True)
+    conflict_id = serializers.UUIDField(required=False)
+    current_revision = serializers.IntegerField(required=False)
+    error = serializers.CharField(required=False, help_text="code of a rejected item")
+    detail = serializers.CharField(required=False, help_text="why the item was rejected")
+    resurrected = serializers.BooleanField(
+        required=False, help_text="present (true) when the write brought back a deleted entry"
+    )
+
+
+class BatchResultOutSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    results = PushResultOutSerializer(many=True)
+
+
+class ConflictErrorOutSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    code = serializers.CharField()
+    detail = serializers.CharField()
+    conflict_id = serializers.UUIDField()
+    log_id = serializers.CharField()
+    current_revision = serializers.IntegerField()
+
+
+class ConflictVersionOutSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    deleted = serializers.BooleanField()
+    encrypted_content = serializers.CharField(allow_null=True)
+    iv = serializers.CharField(allow_null=True)
+    tag = serializers.CharField(allow_null=True)
+    encrypted_embedding = serializers.CharField(allow_null=True)
+    embedding_iv = serializers.CharField(allow_null=True)
+    device_id = serializers.CharField(allow_null=True)
+    updated_at = serializers.DateTimeField(allow_null=True)
+    revision = serializers.IntegerField(required=False, help_text="remote version only")
+    base_revision = serializers.IntegerField(
+        required=False, allow_null=True, help_text="local version only"
+    )
+    created_at = serializers.DateTimeField(
+        required=False, allow_null=True, help_text="local version only"
+    )
+
+
+class ConflictOutSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.UUIDField()
+    log_id = serializers.CharField(help_text="the entry id")
+    device_id = serializers.CharField()
+    local_version = ConflictVersionOutSerializer()
+    remote_version = ConflictVersionOutSerializer()
+    detected_at = serializers.DateTimeField()
+    resolved_at = serializers.DateTimeField(allow_null=True)
+    resolution = serializers.CharField(allow_null=True)
+
+
+@extend_schema_serializer(many=False)  # a page object, though the action is `list`
+class ConflictListOutSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    conflicts = ConflictOutSerializer(many=True)
+    total_count = serializers.IntegerField(help_text="every open conflict, on all pages")
+    has_more = serializers.BooleanField()
+    next_cursor = serializers.CharField(
+        allow_null=True, help_text="pass as `cursor` for the next page; null on the last page"
+    )
+
+
+class ResolveOutSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    conflict_id = serializers.UUIDField()
+    id = serializers.CharField()
+    resolution = serializers.CharField()
+    revision = serializers.IntegerField()
+    seq = serializers.IntegerField()
+
+
+class RevisionListOutSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.CharField()
+    revisions = FeedEntryOutSerializer(many=True)
+
+
+class SyncStateOutSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    cursor = serializers.CharField()
+    entry_count = serializers.IntegerField()
+    bytes_stored = serializers.IntegerField()
+    digest = serializers.CharField(help_text="sha256 of sorted '<id>:<revision>\\n' lines")
+
+
+class PurgeCountsOutSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    deleted_entries = serializers.IntegerField()
+    deleted_revisions = serializers.IntegerField()
+    deleted_conflicts = serializers.IntegerField()
+    deleted_backups = serializers.IntegerField(help_text="alias of deleted_entries")
