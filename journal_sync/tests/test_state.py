@@ -10,7 +10,7 @@ from journal_sync.tests.conftest import pull_all, write
 
 
 def _client_digest(items: list[dict[str, object]]) -> str:
-    """How a client computes it, from what it pulled (DESIGN §10)."""
+    """How a client computes it from what it pulled (the recipe in docs/SYNC.md)."""
     lines = sorted(
         f"{item['id']}:{item['revision']}\n".encode() for item in items if not item["deleted"]
     )
