@@ -16,7 +16,7 @@ from journal_sync.selectors.summary import (
     sync_usage,
     writing_summary,
 )
-from journal_sync.serializers import conflict_json, feed_entry_json
+from journal_sync.serializers.responses import conflict_json, feed_entry_json
 from journal_sync.services.retention import PURGE_KINDS, sync_data_purge
 from reflective.lib.user_data import user_data
 

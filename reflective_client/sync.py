@@ -114,7 +114,7 @@ class Journal:
         """Push one entry edited from the revision this replica last saw."""
         payload = self._sealed_payload(entry_id, text, created_at)
         try:
-            body = self.api.call("POST", "/api/sync/backup", json=payload, idempotent=True)
+            body = self.api.call("POST", "/api/sync/entries", json=payload, idempotent=True)
         except ServerError as error:
             if error.status != 409 or error.code != "conflict":
                 raise
@@ -151,7 +151,7 @@ class Journal:
             params["base_revision"] = known.revision
         try:
             body = self.api.call(
-                "DELETE", f"/api/sync/backup/{entry_id}", params=params, idempotent=True
+                "DELETE", f"/api/sync/entries/{entry_id}", params=params, idempotent=True
             )
         except ServerError as error:
             if error.status != 409 or error.code != "conflict":
@@ -191,7 +191,7 @@ class Journal:
             params: dict[str, str | int] = {"limit": PAGE_SIZE}
             if self.cursor:
                 params["cursor"] = self.cursor
-            page = self.api.call("GET", "/api/sync/backups", params=params)
+            page = self.api.call("GET", "/api/sync/entries", params=params)
             yield from page["backups"]
             self.cursor = page.get("next_cursor") or self.cursor
             if not page["has_more"]:

@@ -1,4 +1,8 @@
-"""Tag reads: every query starts from the requesting user."""
+"""Tag reads: every query starts from the requesting user.
+
+The views guard the tier (``accounts.permissions.FullSyncTier``): below full_sync the
+server keeps no tags, and a 403 says so better than an empty list.
+"""
 
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -9,7 +13,6 @@ from django.db.models import QuerySet, Sum
 from django.db.models.functions import Length
 
 from accounts.models import User
-from accounts.tiers import PrivacyTier, tier_require
 from changefeed.feed import feed_cursor_check, feed_position
 from reflective.lib.fields import b64encode
 from tags.messages import TagMessages
@@ -30,18 +33,12 @@ class TagChanges:
     has_more: bool
 
 
-def tags_readable_check(*, user: User) -> None:
-    """Reads need full_sync too: lower tiers keep no tags, and saying so beats an empty list."""
-    tier_require(user.privacy_tier, PrivacyTier.FULL_SYNC)
-
-
 def _live_tags(user: User) -> QuerySet[Tag]:
     return Tag.objects.filter(LIVE, user=user)
 
 
 def tag_list(*, user: User, limit: int, offset: int) -> TagPage:
     """The user's live tags, most recently used first; ``has_more`` is exact (limit + 1)."""
-    tags_readable_check(user=user)
     ordered = _live_tags(user).order_by("-last_used_at", "id")
     rows = list(ordered[offset : offset + limit + 1])
     return TagPage(
@@ -57,7 +54,6 @@ def tag_changes_since(*, user: User, cursor: int, limit: int) -> TagChanges:
     commit later below a position already read; a cursor older than a pruned tombstone (or
     newer than the feed, after a restore from backup) is refused with 410.
     """
-    tags_readable_check(user=user)
     rows = list(Tag.objects.filter(user=user, seq__gt=cursor).order_by("seq")[: limit + 1])
     # Read after the rows: a prune that commits in between is caught here, not missed.
     position = feed_position(user=user)

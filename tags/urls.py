@@ -1,10 +1,14 @@
 from django.urls import path
 
-from tags import views
+from tags.views import TagViewSet
 
 urlpatterns = [
-    path("tags", views.TagListView.as_view(), name="tags"),
-    path("tags/cleanup", views.TagCleanupView.as_view(), name="tags-cleanup"),
-    path("tags/<uuid:tag_id>", views.TagDetailView.as_view(), name="tag"),
-    path("tags/<uuid:tag_id>/touch", views.TagTouchView.as_view(), name="tag-touch"),
+    path("tags", TagViewSet.as_view({"get": "list", "post": "create"}), name="tags"),
+    path("tags/cleanup", TagViewSet.as_view({"delete": "cleanup"}), name="tags-cleanup"),
+    path(
+        "tags/<uuid:tag_id>",
+        TagViewSet.as_view({"patch": "partial_update", "delete": "destroy"}),
+        name="tag",
+    ),
+    path("tags/<uuid:tag_id>/touch", TagViewSet.as_view({"post": "touch"}), name="tag-touch"),
 ]

@@ -1,20 +1,23 @@
-"""Thin tag endpoints: parse with a serializer, call one service or selector, shape the answer."""
+"""Thin tag endpoints: parse with a serializer, call one service or selector, shape the answer.
+
+Every tag endpoint needs full_sync (lower tiers keep no tags, and saying so beats an empty
+list); tags/urls.py maps the client paths onto the actions of ``TagViewSet``.
+"""
 
 import uuid
 from typing import Any
 
 from drf_spectacular.utils import (
-    OpenApiParameter,
     OpenApiResponse,
     PolymorphicProxySerializer,
     extend_schema,
 )
-from rest_framework import status
+from rest_framework import status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from accounts.authentication import request_user
+from accounts.permissions import FullSyncTier
 from tags import selectors, services
 from tags.serializers import (
     TagChangesSerializer,
@@ -32,6 +35,7 @@ SCHEMA_TAGS = ["tags"]
 
 
 def _query(serializer_class: Any, request: Request) -> dict[str, Any]:
+    """The query string, validated by its request serializer (400 ``invalid`` otherwise)."""
     serializer = serializer_class(data=request.query_params)
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
@@ -41,18 +45,25 @@ LIST_OR_CHANGES = PolymorphicProxySerializer(
     component_name="TagListOrChanges",
     serializers=[TagPageSerializer, TagChangesSerializer],
     resource_type_field_name=None,
+    many=False,  # a page object, though the action is `list`
 )
 
 
 NAME_TOO_LARGE = OpenApiResponse(description="ciphertext_too_large: encrypted_name over the limit")
+TIER_ERROR = OpenApiResponse(
+    description="tier_required: the account is below full_sync (required_tier, current_tier)"
+)
 
 
-class TagListView(APIView):
+class TagViewSet(viewsets.ViewSet):
+    permission_classes = [FullSyncTier]
+
     @extend_schema(
         tags=SCHEMA_TAGS,
         parameters=[TagListQuerySerializer],
         responses={
             200: LIST_OR_CHANGES,
+            403: TIER_ERROR,
             410: OpenApiResponse(description="resync_required: pull again from cursor 0"),
         },
         description=(
@@ -62,7 +73,7 @@ class TagListView(APIView):
             "when the cursor is older than pruned history. full_sync only."
         ),
     )
-    def get(self, request: Request) -> Response:
+    def list(self, request: Request) -> Response:
         user = request_user(request)
         query = _query(TagListQuerySerializer, request)
         if "cursor" in query:
@@ -76,26 +87,24 @@ class TagListView(APIView):
     @extend_schema(
         tags=SCHEMA_TAGS,
         request=TagCreateSerializer,
-        responses={201: TagSerializer, 200: TagSerializer, 422: NAME_TOO_LARGE},
+        responses={201: TagSerializer, 200: TagSerializer, 403: TIER_ERROR, 422: NAME_TOO_LARGE},
         description=(
             "Create a tag from its encrypted name. If the user already has a tag with the same "
             "name_digest, that tag is returned (200) with last_used_at set to now."
         ),
     )
-    def post(self, request: Request) -> Response:
+    def create(self, request: Request) -> Response:
         data = tag_input_validated(TagCreateSerializer(data=request.data))
         creation = services.tag_create(user=request_user(request), **data)
         code = status.HTTP_201_CREATED if creation.created else status.HTTP_200_OK
         return Response(TagSerializer(creation.tag).data, status=code)
 
-
-class TagDetailView(APIView):
     @extend_schema(
         tags=SCHEMA_TAGS,
         request=TagUpdateSerializer,
-        responses={200: TagSerializer, 422: NAME_TOO_LARGE},
+        responses={200: TagSerializer, 403: TIER_ERROR, 422: NAME_TOO_LARGE},
     )
-    def patch(self, request: Request, tag_id: uuid.UUID) -> Response:
+    def partial_update(self, request: Request, tag_id: uuid.UUID) -> Response:
         data = tag_input_validated(TagUpdateSerializer(data=request.data))
         tag = services.tag_update(user=request_user(request), tag_id=tag_id, **data)
         return Response(TagSerializer(tag).data)
@@ -103,30 +112,26 @@ class TagDetailView(APIView):
     @extend_schema(
         tags=SCHEMA_TAGS,
         request=None,
-        responses={200: TagSerializer},
+        responses={200: TagSerializer, 403: TIER_ERROR},
         description="Delete a tag; answers with its tombstone (a repeated delete gets the same).",
     )
-    def delete(self, request: Request, tag_id: uuid.UUID) -> Response:
+    def destroy(self, request: Request, tag_id: uuid.UUID) -> Response:
         tombstone = services.tag_delete(user=request_user(request), tag_id=tag_id)
         return Response(TagSerializer(tombstone).data)
 
-
-class TagTouchView(APIView):
-    @extend_schema(tags=SCHEMA_TAGS, request=None, responses={200: TagSerializer})
-    def post(self, request: Request, tag_id: uuid.UUID) -> Response:
+    @extend_schema(tags=SCHEMA_TAGS, request=None, responses={200: TagSerializer, 403: TIER_ERROR})
+    def touch(self, request: Request, tag_id: uuid.UUID) -> Response:
         tag = services.tag_touch(user=request_user(request), tag_id=tag_id)
         return Response(TagSerializer(tag).data)
 
-
-class TagCleanupView(APIView):
     @extend_schema(
         tags=SCHEMA_TAGS,
         request=None,
-        parameters=[OpenApiParameter("days", int, required=True, description="N >= 1")],
-        responses={200: TagCleanupResultSerializer},
+        parameters=[TagCleanupQuerySerializer],
+        responses={200: TagCleanupResultSerializer, 403: TIER_ERROR},
         description="Delete (tombstone) the tags not used for `days` days or more.",
     )
-    def delete(self, request: Request) -> Response:
+    def cleanup(self, request: Request) -> Response:
         query = _query(TagCleanupQuerySerializer, request)
         deleted = services.tag_cleanup(user=request_user(request), days=query["days"])
         return Response({"deleted_count": deleted})

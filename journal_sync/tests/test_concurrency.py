@@ -164,7 +164,7 @@ def test_two_devices_editing_the_same_revision_one_wins_one_conflicts(alice: Use
 
 
 def test_racing_first_uploads_of_one_id_store_one_and_conflict_the_other(alice: User) -> None:
-    """The earlier server answered such a race with a 500."""
+    """Two devices uploading one new id at once: a unique-key race must not become a 500."""
     devices = {"laptop": client_for(alice), "phone": client_for(alice)}
     start = threading.Barrier(2)
     answers: dict[str, Any] = {}

@@ -46,7 +46,7 @@ def test_a_conflict_lists_both_versions(laptop: APIClient, phone: APIClient) -> 
 def test_a_retried_conflicting_push_updates_its_conflict(
     laptop: APIClient, phone: APIClient
 ) -> None:
-    """The earlier server added a conflict row for every retry."""
+    """A device retrying an unanswered push must not pile up one conflict per retry."""
     first = _conflict(laptop, phone)
     retry = push(laptop, payload("entry-1", "laptop edit, retyped", device="laptop", base=1))
     assert retry.status_code == 409
@@ -91,7 +91,7 @@ def test_resolving_local_writes_the_devices_version_as_a_new_revision(
 def test_resolving_merged_stores_the_new_tag_embedding_and_device(
     laptop: APIClient, phone: APIClient, alice: User
 ) -> None:
-    """The earlier server dropped the GCM tag and kept the old device id."""
+    """Without the GCM tag the merged text cannot be decrypted; the device id says who merged."""
     conflict_id = _conflict(laptop, phone)["conflict_id"]
     merged = seal("both edits, merged", "entry-1")
     embedding = b"\x07" * 64
@@ -175,7 +175,7 @@ def test_a_stale_push_does_not_resurrect_a_deleted_entry(
 def test_resolving_a_conflict_on_a_deleted_entry_restores_it(
     laptop: APIClient, phone: APIClient, alice: User
 ) -> None:
-    """The earlier server could never resolve a conflict once the entry was deleted."""
+    """A conflict against a delete must stay resolvable, or the refused edit is stuck forever."""
     push(laptop, payload("entry-1", "first", device="laptop"))
     phone.delete("/api/sync/backup/entry-1?device_id=phone")
     conflict_id = push(laptop, payload("entry-1", "keep me", device="laptop", base=1)).json()[

@@ -1,4 +1,8 @@
-"""Ids belong to their user: a stranger sees, changes and learns nothing about them."""
+"""Ids belong to their user: a stranger sees, changes and learns nothing.
+
+Entry ids are chosen by clients and unique only per user, so every lookup must start from
+the requesting user, or one account could read or overwrite another's entry by its id.
+"""
 
 from rest_framework.test import APIClient
 

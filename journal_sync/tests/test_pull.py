@@ -37,7 +37,7 @@ def test_pulling_from_the_cursor_returns_only_later_writes(laptop: APIClient, al
 def test_client_clocks_do_not_decide_what_a_device_pulls(
     laptop: APIClient, phone: APIClient
 ) -> None:
-    """The earlier server ordered by client updated_at, so a slow clock hid writes."""
+    """Ordering by the client's updated_at would hide a write made on a slow clock forever."""
     push(laptop, payload("entry-1", "text", updated_at="2030-01-01T00:00:00Z"))
     _, cursor = pull_all(phone)
     late_clock = payload("entry-2", "text", device="phone", updated_at="2001-01-01T00:00:00Z")
@@ -50,7 +50,7 @@ def test_client_clocks_do_not_decide_what_a_device_pulls(
 def test_has_more_is_false_when_the_last_page_is_exactly_full(
     laptop: APIClient, alice: User
 ) -> None:
-    """The earlier server said has_more whenever a page was full."""
+    """has_more is exact: "true whenever the page is full" would cost an empty extra request."""
     for number in range(4):
         write(alice, f"entry-{number}", "text")
     first = laptop.get("/api/sync/backups", {"limit": 2}).json()
@@ -131,7 +131,7 @@ def test_since_still_works_for_old_clients(laptop: APIClient, alice: User) -> No
 
 
 def test_timestamps_carry_their_zone(laptop: APIClient, alice: User) -> None:
-    """The earlier server sent naive times that browsers shifted."""
+    """A time without a zone is read as local time by browsers, shifting it by hours."""
     write(alice, "entry-1", "text")
     item = laptop.get("/api/sync/backups").json()["backups"][0]
     assert item["stored_at"].endswith("Z")

@@ -80,7 +80,7 @@ def test_a_new_entry_whose_id_exists_is_a_conflict(laptop: APIClient, phone: API
 def test_the_same_device_cannot_roll_back_an_entry_with_a_stale_retry(
     laptop: APIClient,
 ) -> None:
-    """The earlier server let the last writer overwrite anything."""
+    """Last-writer-wins would let a stale retry silently undo a newer edit."""
     push(laptop, payload("entry-1", "first"))
     push(laptop, payload("entry-1", "second", base=1))
     response = push(laptop, payload("entry-1", "first again", base=1))
@@ -90,7 +90,7 @@ def test_the_same_device_cannot_roll_back_an_entry_with_a_stale_retry(
 def test_an_edit_right_after_a_resolution_from_another_device_is_accepted(
     laptop: APIClient, phone: APIClient
 ) -> None:
-    """The earlier server conflicted on any write from another device."""
+    """A write based on the current revision is no conflict, whichever device made it."""
     push(laptop, payload("entry-1", "first"))
     push(phone, payload("entry-1", "phone edit", device="phone", base=1))
     response = push(laptop, payload("entry-1", "laptop edit", base=2))

@@ -7,9 +7,9 @@ from rest_framework import serializers
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from journal_sync import serializers as shapes
 from journal_sync.models import EntryConflict
 from journal_sync.selectors.conflicts import remote_versions
+from journal_sync.serializers import responses as shapes
 from journal_sync.services.push import PushResult, PushStatus
 from journal_sync.tests.conftest import write
 
@@ -55,6 +55,10 @@ def test_the_schema_lists_every_sync_path(laptop: APIClient) -> None:
     assert response.status_code == 200
     paths = response.json()["paths"]
     for path in [
+        "/api/sync/entries",
+        "/api/sync/entries/{entry_id}",
+        "/api/sync/entries/{entry_id}/revisions",
+        "/api/sync/content",
         "/api/sync/backup",
         "/api/sync/batch",
         "/api/sync/backups",

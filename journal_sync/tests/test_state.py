@@ -10,9 +10,7 @@ from journal_sync.tests.conftest import pull_all, write
 
 
 def _client_digest(items: list[dict[str, object]]) -> str:
-    """How a client computes it from what it pulled: sha256 over the sorted
-    ``"<id>:<revision>\\n"`` lines of its live entries, the same rule as the server's
-    ``entry_digest``, written out here so the test does not just call the code it checks."""
+    """How a client computes it from what it pulled (the recipe in docs/SYNC.md)."""
     lines = sorted(
         f"{item['id']}:{item['revision']}\n".encode() for item in items if not item["deleted"]
     )

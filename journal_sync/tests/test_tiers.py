@@ -83,7 +83,7 @@ def _left(user: User) -> tuple[int, int, int]:
 def test_wiping_content_removes_entries_history_and_conflict_ciphertext(
     laptop: APIClient, alice: User, bob: User
 ) -> None:
-    """The earlier server left ciphertext behind inside conflict rows."""
+    """A conflict row holds the refused version's ciphertext: a wipe must take it too."""
     _fill(alice)
     _fill(bob)
     response = laptop.delete("/api/sync/backup/content")

@@ -1,4 +1,8 @@
-"""Bad input is a 4xx with a clear code, never a 500, and never partly stored."""
+"""Bad input is a 4xx with a clear code, never a 500, and never partly stored.
+
+A client can only correct what the answer names, and a half-stored batch would leave
+devices disagreeing about what the server holds.
+"""
 
 import base64
 from typing import Any

@@ -50,10 +50,14 @@ QUOTA_SCHEMA: dict[str, Any] = {
     "required": ["code", "detail", "quota", "limit", "used", "requested"],
 }
 # Operations that can store something new, and so answer 422 quota_exceeded.
+# The legacy sync/backup(s) aliases answer exactly like their sync/entries paths.
 QUOTA_OPERATIONS = {
+    ("/api/sync/entries", "post"),
     ("/api/sync/backup", "post"),
     ("/api/sync/batch", "post"),
+    ("/api/sync/entries/{entry_id}", "delete"),
     ("/api/sync/backup/{entry_id}", "delete"),
+    ("/api/sync/entries", "get"),
     ("/api/sync/backups", "get"),
     ("/api/sync/conflicts/{conflict_id}/resolve", "post"),
     ("/api/encryption/metrics", "post"),
@@ -135,10 +139,23 @@ def add_error_responses(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]
 
 
 class ApiAutoSchema(AutoSchema):
-    """Documents the DELETE body of views that set ``documents_delete_body``.
+    """Documents the DELETE body of views that set ``documents_delete_body``, and legacy paths.
 
     drf-spectacular leaves DELETE bodies out, but ``DELETE /users/me`` needs ``{password}``.
+    A URL conf that serves a view on a legacy path passes ``alias_of`` (the canonical path)
+    to ``as_view``: that operation is documented as deprecated, pointing at the canonical one.
     """
+
+    def is_deprecated(self) -> bool:
+        return bool(getattr(self.view, "alias_of", "")) or super().is_deprecated()
+
+    def get_description(self) -> str:  # type: ignore[override]
+        description: str = super().get_description()
+        alias_of = getattr(self.view, "alias_of", "")
+        if not alias_of:
+            return description
+        note = f"Deprecated alias of `{self.method} {alias_of}`: same request, same answer."
+        return f"{note}\n\n{description}" if description else note
 
     def _get_request_body(self, direction: str = "request") -> Any:
         if self.method != "DELETE" or not getattr(self.view, "documents_delete_body", False):

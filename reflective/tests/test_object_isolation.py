@@ -60,6 +60,13 @@ def _session(client: APIClient) -> str:
 
 
 ROUTES = [
+    ObjectRoute("api/sync/entries/<entry_id:entry_id>", "delete", "/api/sync/entries/{id}", _entry),
+    ObjectRoute(
+        "api/sync/entries/<entry_id:entry_id>/revisions",
+        "get",
+        "/api/sync/entries/{id}/revisions",
+        _entry,
+    ),
     ObjectRoute("api/sync/backup/<entry_id:entry_id>", "delete", "/api/sync/backup/{id}", _entry),
     ObjectRoute(
         "api/sync/backups/<entry_id:entry_id>/revisions",

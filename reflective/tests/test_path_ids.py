@@ -8,7 +8,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.converters import UUIDConverter
 from rest_framework.test import APIClient
 
-from journal_sync.serializers import EntryPushSerializer
+from journal_sync.serializers.requests import EntryPushSerializer
 from reflective.errors import Messages
 from reflective.lib.converters import IdConverter
 

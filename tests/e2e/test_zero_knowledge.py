@@ -215,7 +215,7 @@ def test_devices_converge_and_the_server_learns_nothing(
     scanner.add("CKKS secret key", secret_key)
 
     log = gunicorn_server.log_bytes()
-    assert b"sync/backup" in log, "the server log is empty: the scan below would prove nothing"
+    assert b"sync/entries" in log, "the server log is empty: the scan below would prove nothing"
     sources = [
         ("pg_dump before downgrade", dump_full),
         ("pg_dump after downgrade", dump_after),

@@ -85,7 +85,7 @@ export class Journal {
     this.pending.set(body.id, body)
     let answer: JsonObject
     try {
-      answer = await this.api.call('POST', '/api/sync/backup', { json: body, idempotent: true })
+      answer = await this.api.call('POST', '/api/sync/entries', { json: body, idempotent: true })
     } catch (error) {
       if (error instanceof ServerError && error.status === 409 && error.code === 'conflict') {
         this.pending.delete(body.id)
@@ -130,7 +130,7 @@ export class Journal {
     const known = this.entries.get(entryId)
     const query = { device_id: this.keys.deviceId, base_revision: known?.revision }
     try {
-      const answer = await this.api.call('DELETE', `/api/sync/backup/${encodeURIComponent(entryId)}`, { query, idempotent: true })
+      const answer = await this.api.call('DELETE', `/api/sync/entries/${encodeURIComponent(entryId)}`, { query, idempotent: true })
       const result = pushResult(answer)
       if (result.revision !== null) this.remember(entryId, null, result.revision)
       return result
@@ -158,7 +158,7 @@ export class Journal {
   private async pullPages(): Promise<Entry[]> {
     const changed: Entry[] = []
     for (;;) {
-      const page = await this.api.call('GET', '/api/sync/backups', {
+      const page = await this.api.call('GET', '/api/sync/entries', {
         query: { limit: PAGE_SIZE, cursor: this.cursor ?? undefined }
       })
       for (const item of page.backups) changed.push(await this.apply(item))

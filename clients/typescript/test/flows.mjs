@@ -109,7 +109,7 @@ export async function syncFlow(lib, server) {
 
   // A lost answer: the push reached the server, the reply did not; the retry is harmless.
   const body = await laptop.journal.seal('day-4', 'Lost in the mail.')
-  await laptop.api.call('POST', '/api/sync/backup', { json: body })
+  await laptop.api.call('POST', '/api/sync/entries', { json: body })
   const retried = await laptop.journal.push(body)
   check(retried.status === 'unchanged' && retried.revision === 1, 'a retried push is unchanged')
 
@@ -117,7 +117,7 @@ export async function syncFlow(lib, server) {
   let dropped = 0
   const flaky = async (url, init) => {
     const response = await fetch(url, init)
-    if (init?.method === 'POST' && url.endsWith('/api/sync/backup') && dropped === 0) {
+    if (init?.method === 'POST' && url.endsWith('/api/sync/entries') && dropped === 0) {
       dropped += 1
       await response.arrayBuffer()
       throw new TypeError('the connection was reset')
