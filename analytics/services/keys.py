@@ -23,7 +23,7 @@ def public_context_install(*, user: User, key_bytes: bytes) -> str:
     was uploaded (key_id = sha256 of them). Re-uploading the current key changes nothing;
     re-uploading an older one makes it current again. A context holding a secret key is
     refused before anything parses or stores it. The caller may already hold the
-    transaction and the user's tier lock (accounts does, on a tier change).
+    transaction and the user's tier lock (lifecycle.privacy does, on a tier change).
     """
     try:
         info = public_context_inspect(key_bytes, max_bytes=settings.HE_PUBLIC_KEY_MAX_BYTES)
