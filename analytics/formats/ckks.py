@@ -58,6 +58,11 @@ def parameters_context(poly_modulus_degree: int) -> ts.Context:
     return context
 
 
+def keyless_context_ready() -> bool:
+    """Readiness: TenSEAL loads and the default keyless context is built (and cached)."""
+    return bool(parameters_context(DEFAULT_POLY_MODULUS_DEGREE).is_public())
+
+
 def _keyless_context_bytes(poly_modulus_degree: int) -> bytes:
     """A TenSEALContextProto with the SEAL encryption parameters and no keys.
 
