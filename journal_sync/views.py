@@ -30,7 +30,6 @@ from journal_sync.serializers.requests import (
     ResolveSerializer,
     entry_write,
     resolve_content,
-    validated,
 )
 from journal_sync.serializers.responses import (
     BatchResultOutSerializer,
@@ -52,6 +51,7 @@ from journal_sync.serializers.responses import (
 from journal_sync.services.conflicts import conflict_resolve
 from journal_sync.services.push import PushResult, entries_push, entry_delete
 from journal_sync.services.retention import entries_wipe
+from reflective.lib.fields import validated_input
 from reflective.lib.replicas import replica_reads_begin
 
 TIER_ERROR = OpenApiResponse(
@@ -94,7 +94,7 @@ class EntryViewSet(viewsets.ViewSet):
         },
     )
     def create(self, request: Request) -> Response:
-        write = entry_write(validated(EntryPushSerializer(data=request.data)))
+        write = entry_write(validated_input(EntryPushSerializer, request.data))
         result = entries_push(user=request_user(request), writes=[write])[0]
         _refuse_conflict(result)
         return Response(push_result_json(result), status=201)
@@ -105,7 +105,7 @@ class EntryViewSet(viewsets.ViewSet):
         responses={200: BatchResultOutSerializer, 403: TIER_ERROR, 422: CIPHERTEXT_TOO_LARGE},
     )
     def batch(self, request: Request) -> Response:
-        data = validated(BatchPushSerializer(data=request.data))
+        data = validated_input(BatchPushSerializer, request.data)
         writes = [entry_write(item) for item in data["items"]]
         results = entries_push(user=request_user(request), writes=writes)
         return Response({"results": [push_result_json(result) for result in results]})
@@ -121,7 +121,7 @@ class EntryViewSet(viewsets.ViewSet):
     )
     def list(self, request: Request) -> Response:
         user = request_user(request)
-        query = validated(FeedQuerySerializer(data=request.query_params))
+        query = validated_input(FeedQuerySerializer, request.query_params)
         device_id = query.get("device_id")
         if device_id:
             device_seen(user=user, device_id=device_id)
@@ -149,7 +149,7 @@ class EntryViewSet(viewsets.ViewSet):
         },
     )
     def destroy(self, request: Request, entry_id: str) -> Response:
-        query = validated(DeleteQuerySerializer(data=request.query_params))
+        query = validated_input(DeleteQuerySerializer, request.query_params)
         result = entry_delete(
             user=request_user(request),
             client_id=entry_id,
@@ -191,7 +191,7 @@ class ConflictViewSet(viewsets.ViewSet):
         responses={200: ConflictListOutSerializer, 403: TIER_ERROR},
     )
     def list(self, request: Request) -> Response:
-        query = validated(ConflictQuerySerializer(data=request.query_params))
+        query = validated_input(ConflictQuerySerializer, request.query_params)
         page = open_conflicts_page(
             user=request_user(request), after=query["after"], limit=query["limit"]
         )
@@ -209,7 +209,7 @@ class ConflictViewSet(viewsets.ViewSet):
         },
     )
     def resolve(self, request: Request, conflict_id: uuid.UUID) -> Response:
-        data = validated(ResolveSerializer(data=request.data))
+        data = validated_input(ResolveSerializer, request.data)
         result = conflict_resolve(
             user=request_user(request),
             conflict_id=conflict_id,

@@ -6,7 +6,12 @@ from django.conf import settings
 from rest_framework import serializers
 
 from reflective.errors import ApiError
-from reflective.lib.fields import POSITION_MAX, Base64BytesField, StrictSerializer
+from reflective.lib.fields import (
+    CIPHERTEXT_TOO_LARGE,
+    POSITION_MAX,
+    Base64BytesField,
+    StrictSerializer,
+)
 from tags.colors import color_is_valid
 from tags.messages import TagMessages
 from tags.models import (
@@ -17,7 +22,6 @@ from tags.models import (
     Tag,
 )
 
-CIPHERTEXT_TOO_LARGE = "ciphertext_too_large"
 # Cleanup windows beyond a century are mistakes, and would overflow date arithmetic.
 CLEANUP_MAX_DAYS = 36_500
 
@@ -36,6 +40,14 @@ def _check_length(value: bytes, size: int, message: str) -> bytes:
 
 class _EncryptedNameInput(StrictSerializer):
     """Shared checks of the encrypted name, its nonce, its digest and the color."""
+
+    @staticmethod
+    def oversized_error(errors: Any) -> ApiError:
+        """An encrypted name over the limit is a 422 that names the limit."""
+        detail = TagMessages.NAME_TOO_LARGE.format(limit=NAME_CIPHERTEXT_MAX_BYTES)
+        return ApiError(
+            CIPHERTEXT_TOO_LARGE, detail, status=422, fields={"encrypted_name": [detail]}
+        )
 
     def to_internal_value(self, data: Any) -> Any:
         if hasattr(data, "keys") and "name" in data:
@@ -83,26 +95,6 @@ class TagUpdateSerializer(_EncryptedNameInput):
         if not attrs.keys() - {"base_revision"}:
             raise serializers.ValidationError(TagMessages.NOTHING_TO_UPDATE)
         return attrs
-
-
-def _has_code(errors: Any, code: str) -> bool:
-    if isinstance(errors, dict):
-        return any(_has_code(value, code) for value in errors.values())
-    if isinstance(errors, list):
-        return any(_has_code(value, code) for value in errors)
-    return getattr(errors, "code", None) == code
-
-
-def tag_input_validated(serializer: serializers.Serializer[Any]) -> dict[str, Any]:
-    """Validated data, or the one error: an oversized ciphertext is 422, anything else 400."""
-    if serializer.is_valid():
-        return dict(serializer.validated_data)
-    if _has_code(serializer.errors, CIPHERTEXT_TOO_LARGE):
-        detail = TagMessages.NAME_TOO_LARGE.format(limit=NAME_CIPHERTEXT_MAX_BYTES)
-        raise ApiError(
-            CIPHERTEXT_TOO_LARGE, detail, status=422, fields={"encrypted_name": [detail]}
-        )
-    raise serializers.ValidationError(serializer.errors)
 
 
 class TagListQuerySerializer(serializers.Serializer[Any]):

@@ -5,7 +5,6 @@ list); tags/urls.py maps the client paths onto the actions of ``TagViewSet``.
 """
 
 import uuid
-from typing import Any
 
 from drf_spectacular.utils import (
     OpenApiResponse,
@@ -18,6 +17,7 @@ from rest_framework.response import Response
 
 from accounts.authentication import request_user
 from accounts.permissions import FullSyncTier
+from reflective.lib.fields import validated_input
 from tags import selectors, services
 from tags.serializers import (
     TagChangesSerializer,
@@ -28,17 +28,9 @@ from tags.serializers import (
     TagPageSerializer,
     TagSerializer,
     TagUpdateSerializer,
-    tag_input_validated,
 )
 
 SCHEMA_TAGS = ["tags"]
-
-
-def _query(serializer_class: Any, request: Request) -> dict[str, Any]:
-    """The query string, validated by its request serializer (400 ``invalid`` otherwise)."""
-    serializer = serializer_class(data=request.query_params)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 LIST_OR_CHANGES = PolymorphicProxySerializer(
@@ -75,7 +67,7 @@ class TagViewSet(viewsets.ViewSet):
     )
     def list(self, request: Request) -> Response:
         user = request_user(request)
-        query = _query(TagListQuerySerializer, request)
+        query = validated_input(TagListQuerySerializer, request.query_params)
         if "cursor" in query:
             changes = selectors.tag_changes_since(
                 user=user, cursor=query["cursor"], limit=query["limit"]
@@ -94,7 +86,7 @@ class TagViewSet(viewsets.ViewSet):
         ),
     )
     def create(self, request: Request) -> Response:
-        data = tag_input_validated(TagCreateSerializer(data=request.data))
+        data = validated_input(TagCreateSerializer, request.data)
         creation = services.tag_create(user=request_user(request), **data)
         code = status.HTTP_201_CREATED if creation.created else status.HTTP_200_OK
         return Response(TagSerializer(creation.tag).data, status=code)
@@ -105,7 +97,7 @@ class TagViewSet(viewsets.ViewSet):
         responses={200: TagSerializer, 403: TIER_ERROR, 422: NAME_TOO_LARGE},
     )
     def partial_update(self, request: Request, tag_id: uuid.UUID) -> Response:
-        data = tag_input_validated(TagUpdateSerializer(data=request.data))
+        data = validated_input(TagUpdateSerializer, request.data)
         tag = services.tag_update(user=request_user(request), tag_id=tag_id, **data)
         return Response(TagSerializer(tag).data)
 
@@ -132,6 +124,6 @@ class TagViewSet(viewsets.ViewSet):
         description="Delete (tombstone) the tags not used for `days` days or more.",
     )
     def cleanup(self, request: Request) -> Response:
-        query = _query(TagCleanupQuerySerializer, request)
+        query = validated_input(TagCleanupQuerySerializer, request.query_params)
         deleted = services.tag_cleanup(user=request_user(request), days=query["days"])
         return Response({"deleted_count": deleted})

@@ -8,9 +8,8 @@ from rest_framework import serializers
 
 from accounts.devices import DEVICE_ID_PATTERN, DeviceMessages
 from journal_sync.errors import SyncMessages
-from reflective.lib.fields import Base64BytesField
+from reflective.lib.fields import CIPHERTEXT_TOO_LARGE, Base64BytesField
 
-CIPHERTEXT_TOO_LARGE = "ciphertext_too_large"
 # Also the path converter of entry ids (journal_sync/urls.py): one rule for both.
 ENTRY_ID_REGEX = r"[A-Za-z0-9_-]{1,64}"
 ENTRY_ID_PATTERN = rf"^{ENTRY_ID_REGEX}\Z"

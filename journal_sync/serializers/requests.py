@@ -10,7 +10,6 @@ from journal_sync.cursor import conflict_cursor_decode, cursor_decode
 from journal_sync.errors import SyncMessages
 from journal_sync.models import Resolution
 from journal_sync.serializers.fields import (
-    CIPHERTEXT_TOO_LARGE,
     StrictIntegerField,
     ciphertext_field,
     device_id_field,
@@ -20,11 +19,31 @@ from journal_sync.serializers.fields import (
     optional,
 )
 from journal_sync.services.versions import EntryContent, EntryWrite
-from reflective.errors import ApiError, Messages
-from reflective.lib.fields import POSITION_MAX, AwareDateTimeField, StrictSerializer
+from reflective.errors import ApiError
+from reflective.lib.fields import (
+    CIPHERTEXT_TOO_LARGE,
+    POSITION_MAX,
+    AwareDateTimeField,
+    StrictSerializer,
+)
 
 
-class EntryPushSerializer(StrictSerializer):
+class _CiphertextRequest(StrictSerializer):
+    """A request carrying entry ciphertexts: one over the byte limit is a 422, not a 400."""
+
+    @staticmethod
+    def oversized_error(errors: Any) -> ApiError:
+        limit = int(settings.ENTRY_CIPHERTEXT_MAX_BYTES)
+        return ApiError(
+            CIPHERTEXT_TOO_LARGE,
+            SyncMessages.CIPHERTEXT_TOO_LARGE.format(limit=limit),
+            status=422,
+            fields=dict(errors),
+            extra={"limit": limit},
+        )
+
+
+class EntryPushSerializer(_CiphertextRequest):
     id = entry_id_field()
     encrypted_content = ciphertext_field()
     content_iv = iv_field()
@@ -59,7 +78,7 @@ def entry_write(data: Mapping[str, Any]) -> EntryWrite:
     )
 
 
-class BatchPushSerializer(StrictSerializer):
+class BatchPushSerializer(_CiphertextRequest):
     items = serializers.ListField(child=EntryPushSerializer(), allow_empty=False)
 
     def to_internal_value(self, data: Any) -> Any:
@@ -106,7 +125,7 @@ class DeleteQuerySerializer(serializers.Serializer):  # type: ignore[type-arg]
     base_revision = serializers.IntegerField(required=False, min_value=0, max_value=POSITION_MAX)
 
 
-class ResolveSerializer(StrictSerializer):
+class ResolveSerializer(_CiphertextRequest):
     chosen_version = serializers.ChoiceField(choices=Resolution.choices)
     final_encrypted_content = ciphertext_field(**optional())
     final_iv = iv_field(**optional())
@@ -151,28 +170,3 @@ def resolve_content(data: Mapping[str, Any]) -> EntryContent | None:
         encrypted_embedding=data.get("final_encrypted_embedding"),
         embedding_iv=data.get("final_embedding_iv"),
     )
-
-
-def validated(serializer: serializers.Serializer) -> Any:  # type: ignore[type-arg]
-    """The serializer's data, or the one error: 422 for an oversized ciphertext, else 400."""
-    if serializer.is_valid():
-        return serializer.validated_data
-    errors = serializer.errors
-    if _has_code(errors, CIPHERTEXT_TOO_LARGE):
-        limit = int(settings.ENTRY_CIPHERTEXT_MAX_BYTES)
-        raise ApiError(
-            CIPHERTEXT_TOO_LARGE,
-            SyncMessages.CIPHERTEXT_TOO_LARGE.format(limit=limit),
-            status=422,
-            fields=dict(errors),
-            extra={"limit": limit},
-        )
-    raise ApiError("invalid", Messages.INVALID_INPUT, fields=dict(errors))
-
-
-def _has_code(errors: Any, code: str) -> bool:
-    if isinstance(errors, Mapping):
-        return any(_has_code(value, code) for value in errors.values())
-    if isinstance(errors, list):
-        return any(_has_code(value, code) for value in errors)
-    return getattr(errors, "code", None) == code

@@ -3,6 +3,7 @@
 import base64
 import binascii
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -146,10 +147,31 @@ class StrictSerializer(serializers.Serializer):  # type: ignore[type-arg]
         return super().to_internal_value(data)
 
 
+CIPHERTEXT_TOO_LARGE = "ciphertext_too_large"
+
+
 def validated_input(
     serializer_class: type[serializers.Serializer[Any]], data: Any
 ) -> dict[str, Any]:
-    """The serializer's validated data; invalid input raises DRF's 400, rendered as ApiError."""
+    """The one way a view validates a body or a query string: the serializer's typed data.
+
+    Invalid input is a 400 ``invalid`` naming the fields. A field over its byte limit fails
+    with the code ``ciphertext_too_large``; a serializer that defines
+    ``oversized_error(errors)`` answers that with its own 422 instead.
+    """
     serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
+    if serializer.is_valid():
+        return dict(serializer.validated_data)
+    oversized = getattr(serializer, "oversized_error", None)
+    if oversized is not None and error_has_code(serializer.errors, CIPHERTEXT_TOO_LARGE):
+        raise oversized(serializer.errors)
+    raise serializers.ValidationError(serializer.errors)
+
+
+def error_has_code(errors: Any, code: str) -> bool:
+    """Does any error in DRF's nested error structure carry ``code``?"""
+    if isinstance(errors, Mapping):
+        return any(error_has_code(value, code) for value in errors.values())
+    if isinstance(errors, list):
+        return any(error_has_code(value, code) for value in errors)
+    return getattr(errors, "code", None) == code
