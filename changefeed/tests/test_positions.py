@@ -59,7 +59,7 @@ def test_a_rolled_back_write_gives_its_position_back(alice: User) -> None:
 def test_a_later_position_waits_for_the_earlier_one_to_commit(alice: User) -> None:
     """The holder of position n blocks n+1 until it commits: commit order is feed order."""
     taken = threading.Event()
-    committed_at: dict[str, float] = {}
+    commit_started_at: dict[str, float] = {}
 
     def slow_writer() -> None:
         try:
@@ -67,7 +67,9 @@ def test_a_later_position_waits_for_the_earlier_one_to_commit(alice: User) -> No
                 feed_seq_next(user=alice)
                 taken.set()
                 time.sleep(0.4)
-            committed_at["slow"] = time.monotonic()
+                # Stamped before COMMIT: the lock is held until after this instant, while a
+                # stamp taken after COMMIT returns could come later than the waiter's own.
+                commit_started_at["slow"] = time.monotonic()
         finally:
             connection.close()
 
@@ -78,7 +80,7 @@ def test_a_later_position_waits_for_the_earlier_one_to_commit(alice: User) -> No
     got_at = time.monotonic()
     thread.join()
     assert position == 2
-    assert got_at >= committed_at["slow"]
+    assert got_at >= commit_started_at["slow"]
 
 
 @pytest.mark.postgres_only
