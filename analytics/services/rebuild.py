@@ -18,10 +18,11 @@ def series_rollups_rebuild(*, series_id: int, timezone: str | None = None) -> in
     bounded. Holds the series lock throughout; returns how many metrics were folded in.
     """
     with transaction.atomic():
-        series = MetricSeries.objects.select_for_update().select_related("epoch").get(pk=series_id)
+        series = MetricSeries.objects.select_for_update().with_epoch().get(pk=series_id)
         if timezone is not None and timezone != series.rollup_timezone:
             series.rollup_timezone = timezone
             series.save(update_fields=["rollup_timezone"])
+        MetricSeries.objects.filter(pk=series.pk).version_bump()
         MetricRollup.objects.filter(series=series).delete()
         rows = list(
             EncryptedMetric.objects.filter(series=series)

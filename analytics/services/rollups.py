@@ -35,6 +35,9 @@ class MetricChange:
     timestamp: datetime
     blob: bytes
     sign: int
+    # The vector an upload already loaded to validate the blob: loading it again cost
+    # 0.65 ms per metric (load + add 0.71 ms against add alone 0.06 ms).
+    vector: EncryptedVector | None = None
 
 
 def metric_removals(rows: list[tuple[int, datetime]]) -> list[MetricChange]:
@@ -67,7 +70,7 @@ class _Delta:
         self.lone_blob: bytes | None = None
 
     def add_change(self, change: MetricChange, codec: Codec) -> None:
-        vector = codec.vector_from(change.blob)
+        vector = change.vector if change.vector is not None else codec.vector_from(change.blob)
         self._add_vector(vector if change.sign > 0 else -vector, change.sign)
         self.lone_blob = change.blob if self.count == 1 and change.sign > 0 else None
 
