@@ -232,39 +232,36 @@ def figure_upload(server: Server, token: str, keys: CkksKeys, batches: int) -> M
     return measured(server, "metric upload (25)", [client], upload, "encryption/metrics")
 
 
-def figure_upload_binary(server: Server, token: str, keys: CkksKeys, batches: int) -> Measure:
-    """As ``figure_upload``; each frame is built in the timed loop, as a client builds it."""
-    points = [
-        MetricPoint("upload_binary", [float(day % 7)], YEAR_START + timedelta(days=day, hours=12))
-        for day in range(25)
-    ]
+def figure_upload_binary(
+    server: Server, token: str, keys: CkksKeys, batches: int, clients: int = 1
+) -> Measure:
+    """As ``figure_upload``, as frames built in the timed loop, as a client builds them.
+    With several clients, each uploads its own metric type (its own series)."""
+    points = [MetricPoint("pool", [float(day % 7)], YEAR_START) for day in range(25)]
     pool = [blob for _, blob in encrypt_points_raw(keys, points)]
-    batches_of_items = [
-        [
-            (
-                {
-                    "metric_type": "upload_binary",
-                    "timestamp": (YEAR_START + timedelta(days=day, hours=12)).isoformat(),
-                    "key_id": keys.key_id,
-                },
-                pool[day % len(pool)],
-            )
-            for day in range(first, first + 25)
+
+    def frames(metric_type: str) -> list[list[tuple[dict[str, Any], bytes]]]:
+        stamps = [YEAR_START + timedelta(days=day, hours=12) for day in range(25 * (batches + 1))]
+        items = [
+            ({"metric_type": metric_type, "timestamp": t.isoformat(), "key_id": keys.key_id}, blob)
+            for t, blob in zip(stamps, pool * (batches + 1), strict=True)
         ]
-        for first in range(0, 25 * (batches + 1), 25)
-    ]
+        return [items[n : n + 25] for n in range(0, len(items), 25)]
+
     headers = {"Content-Type": FRAME_CONTENT_TYPE}
-    client = Client(server.base, token)
-    warm = metrics_frame(batches_of_items.pop())
-    client.call("POST", "/api/encryption/metrics", content=warm, headers=headers)
+    devices = [Client(server.base, token) for _ in range(clients)]
+    work = {device: frames(f"upload_binary_{clients}_{n}") for n, device in enumerate(devices)}
+    for device in devices:  # warm-up
+        warm = metrics_frame(work[device].pop())
+        device.call("POST", "/api/encryption/metrics", content=warm, headers=headers)
 
-    def upload(client: Client) -> int:
-        for batch in batches_of_items:
+    def upload(device: Client) -> int:
+        for batch in work[device]:
             body = metrics_frame(batch)
-            client.call("POST", "/api/encryption/metrics", content=body, headers=headers)
-        return sum(len(batch) for batch in batches_of_items)
+            device.call("POST", "/api/encryption/metrics", content=body, headers=headers)
+        return sum(len(batch) for batch in work[device])
 
-    return measured(server, "binary upload (25)", [client], upload, "encryption/metrics")
+    return measured(server, "binary upload (25)", devices, upload, "encryption/metrics")
 
 
 def _aggregate_checked(client: Client, keys: CkksKeys, body: dict[str, Any]) -> None:
@@ -362,6 +359,9 @@ def main() -> None:
     parser.add_argument("--database", default="reflective_perf")
     parser.add_argument("--postgres", default=DEFAULT_POSTGRES)
     parser.add_argument("--batches", type=int, default=12, help="upload: batches of 25")
+    parser.add_argument(
+        "--upload-clients", type=int, default=2, help="upload_binary: also with this many"
+    )
     parser.add_argument("--aggregates", type=int, default=40, help="aggregate: requests")
     parser.add_argument("--entries", type=int, default=5000, help="pull: entries in the feed")
     parser.add_argument("--rounds", type=int, default=3, help="pull: walks of the whole feed")
@@ -378,7 +378,9 @@ def main() -> None:
         if "upload" in figures:
             rows.append(figure_upload(server, token, keys, args.batches).row("metrics/s"))
         if "upload_binary" in figures:
-            rows.append(figure_upload_binary(server, token, keys, args.batches).row("metrics/s"))
+            for clients in sorted({1, args.upload_clients}):
+                figure = figure_upload_binary(server, token, keys, args.batches, clients)
+                rows.append(figure.row("metrics/s"))
         for name in ("aggregate", "aggregate_uncached"):
             if name in figures:
                 cached = name == "aggregate"
