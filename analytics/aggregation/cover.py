@@ -41,6 +41,7 @@ class Bucket:
     metric_ids: list[int] = field(default_factory=list)
     count: int = 0
     encrypted_result: bytes | None = None
+    largest_bytes: int = 0  # of the pieces: what one result of theirs weighs
 
 
 def _year_of(instant: datetime, zone: ZoneInfo) -> Period:
@@ -53,8 +54,11 @@ def interval_bounds(
     """The query interval; an open side is widened to a year boundary of the rollup zone.
 
     No metric lies between that boundary and the first (or last) one, so the sum is the
-    same, and the interval then starts and ends on whole rollup periods.
+    same, and the interval then starts and ends on whole rollup periods. A closed interval
+    needs no query: an empty one is found empty when its pieces are counted.
     """
+    if start is not None and end is not None:
+        return start, end
     metrics = EncryptedMetric.objects.filter(series=series)
     if start is not None:
         metrics = metrics.filter(timestamp__gte=start)
@@ -121,12 +125,14 @@ def _attach_rollups(series: MetricSeries, wanted: dict[Period, Bucket]) -> list[
     for level, periods in by_level.items():
         rows = MetricRollup.objects.filter(
             series=series, level=level, period_start__in=[p.start for p in periods]
-        ).values_list("id", "period_start", "count")
-        for rollup_id, period_start, count in rows:
+        ).values_list("id", "period_start", "count", "size_bytes")
+        for rollup_id, period_start, count, size in rows:
             period = Period(level, period_start)
             found.add(period)
-            wanted[period].rollup_ids.append(rollup_id)
-            wanted[period].count += count
+            bucket = wanted[period]
+            bucket.rollup_ids.append(rollup_id)
+            bucket.count += count
+            bucket.largest_bytes = max(bucket.largest_bytes, size)
     return [p for p in by_level.get(Level.DAY, []) if p not in found]
 
 
@@ -140,9 +146,10 @@ def _attach_raw(series: MetricSeries, raw: list[tuple[datetime, datetime, Bucket
     else:
         metrics = metrics.filter(timestamp__gte=raw[0][0], timestamp__lt=raw[-1][1])
     lowers = [lower for lower, _, _ in raw]
-    for metric_id, timestamp in metrics.values_list("id", "timestamp"):
+    for metric_id, timestamp, size in metrics.values_list("id", "timestamp", "size_bytes"):
         position = bisect.bisect_right(lowers, timestamp) - 1
         if position >= 0 and timestamp < raw[position][1]:
             bucket = raw[position][2]
             bucket.metric_ids.append(metric_id)
             bucket.count += 1
+            bucket.largest_bytes = max(bucket.largest_bytes, size)

@@ -67,7 +67,7 @@ def _aggregate(series: MetricSeries, query: SumQuery) -> Aggregate:
         raise no_metrics()
     result, read = None, 0
     if operation != Operation.COUNT:
-        cost_check(series, buckets, with_total=bucket is not None)
+        cost_check(buckets, with_total=bucket is not None)
         result, read = buckets_sum(series, buckets, operation, with_total=bucket is not None)
     return Aggregate(
         metric_type=series.metric_type,

@@ -4,7 +4,6 @@ from enum import StrEnum
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Max
 
 from analytics.aggregation.cover import Bucket
 from analytics.formats.base import EncryptedVector
@@ -85,7 +84,7 @@ def buckets_sum(
     return _finish(total, sum(b.count for b in buckets), operation), read
 
 
-def cost_check(series: MetricSeries, buckets: list[Bucket], *, with_total: bool) -> None:
+def cost_check(buckets: list[Bucket], *, with_total: bool) -> None:
     """Refuse, before reading any ciphertext, a sum that would cost more than a request may.
 
     Three bounds, each a 422 that says what to change: non-empty buckets
@@ -111,7 +110,8 @@ def cost_check(series: MetricSeries, buckets: list[Bucket], *, with_total: bool)
             extra={"limit": limit, "needed": reads},
         )
     results = len(buckets) + (1 if with_total else 0)
-    needed = results * _result_size(series)
+    # A sum is the size of a stored ciphertext of the same parameters: the largest read.
+    needed = results * max(bucket.largest_bytes for bucket in buckets)
     limit = int(settings.AGGREGATE_MAX_RESULT_BYTES)
     if needed > limit:
         raise ApiError(
@@ -120,9 +120,3 @@ def cost_check(series: MetricSeries, buckets: list[Bucket], *, with_total: bool)
             status=422,
             extra={"limit": limit, "needed": needed},
         )
-
-
-def _result_size(series: MetricSeries) -> int:
-    """The size of one encrypted result: that of the series' largest stored sum."""
-    largest = MetricRollup.objects.filter(series=series).aggregate(size=Max("size_bytes"))
-    return int(largest["size"] or 0)
