@@ -41,6 +41,13 @@ class AnalyticsMessages:
     METRIC_REJECTED = "Metric {index}: {reason}"
     DUPLICATE_LOG_ID = "Another metric in this request has the same metric_type and log_id."
     TOO_MANY_METRICS = "Send at most {limit} metrics per request."
+    FRAME_BAD_MAGIC = "A binary metrics upload starts with 'RFM1' and a count."
+    FRAME_TRUNCATED = "The {what} runs past the end of the body."
+    FRAME_HEADER_SIZE = "A metric's header is 1 to {limit} bytes."
+    FRAME_BAD_HEADER = (
+        "A metric's header is a UTF-8 JSON object of its fields, without encrypted_value."
+    )
+    FRAME_TRAILING = "Bytes follow the last metric of the frame."
 
     NO_METRICS = "No stored metrics match this query."
     BAD_TIME_RANGE = "time_range.start must be before time_range.end."

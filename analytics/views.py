@@ -3,6 +3,7 @@
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.permissions import AllowAny
@@ -12,9 +13,11 @@ from rest_framework.response import Response
 from accounts.authentication import request_user
 from accounts.permissions import AnalyticsSyncTier
 from analytics import selectors
+from analytics.aggregation.cache import Aggregate
 from analytics.aggregation.cover import Bucket
-from analytics.aggregation.query import Aggregate, metrics_aggregate
-from analytics.parsers import ChunkedJSONParser
+from analytics.aggregation.query import metrics_aggregate
+from analytics.compression import compressed_when_accepted
+from analytics.parsers import ChunkedJSONParser, MetricFramesParser
 from analytics.periods import Level
 from analytics.serializers import (
     AggregateRequestSerializer,
@@ -39,6 +42,15 @@ from reflective.lib.replicas import ReplicaReadsMixin
 POLICY_CACHE_SECONDS = 3600
 
 
+UPLOAD_FORMATS = (
+    'Two request shapes carry the same fields. JSON: {"metrics": [item, ...]}, each '
+    "ciphertext as base64. Binary (Content-Type: application/octet-stream), base64-free: "
+    "'RFM1', a big-endian uint32 count (1 to metrics_per_request), then per metric a "
+    "big-endian uint16 header length (1 to 1024), a UTF-8 JSON header object {metric_type, "
+    "timestamp, log_id?, key_id?}, a big-endian uint32 ciphertext length (up to "
+    "ciphertext_max_bytes) and the raw ciphertext; nothing may follow. A frame whose lengths "
+    "do not add up is a 400 invalid_frame naming the item's index."
+)
 BLOB_REFUSED = OpenApiResponse(description="a key or ciphertext refused; the body names why")
 
 
@@ -75,12 +87,21 @@ class MetricsViewSet(viewsets.ViewSet):
     # The tier is checked before the body (up to 64 MiB) is read, and again under the
     # user's lock when the batch is stored.
     permission_classes = [AnalyticsSyncTier]
-    parser_classes = [ChunkedJSONParser]
+    parser_classes = [ChunkedJSONParser, MetricFramesParser]
 
     @extend_schema(
-        request=MetricsUploadSchemaSerializer,
-        responses={201: MetricsStoredSerializer, 422: BLOB_REFUSED},
+        request={
+            "application/json": MetricsUploadSchemaSerializer,
+            "application/octet-stream": OpenApiTypes.BINARY,
+        },
+        responses={
+            201: MetricsStoredSerializer,
+            400: OpenApiResponse(description="invalid input, or invalid_frame (binary upload)"),
+            413: OpenApiResponse(description="body_too_large or too_many_metrics"),
+            422: BLOB_REFUSED,
+        },
         summary="Upload encrypted metrics (atomic; a bad one is a 422 naming its index).",
+        description=UPLOAD_FORMATS,
     )
     def create(self, request: Request) -> Response:
         items = validated_input(MetricsUploadSerializer, request.data)["metrics"]
@@ -190,4 +211,5 @@ class AggregateViewSet(ReplicaReadsMixin, viewsets.ViewSet):
             timezone=query.get("timezone"),
             key_id=query.get("key_id"),
         )
-        return Response(_aggregate_view(result, bucket))
+        accept_encoding = request.META.get("HTTP_ACCEPT_ENCODING", "")
+        return compressed_when_accepted(Response(_aggregate_view(result, bucket)), accept_encoding)

@@ -54,7 +54,8 @@ django.setup()
 
 from accounts.models import User  # noqa: E402
 from accounts.tokens import session_start  # noqa: E402
-from analytics.aggregation.query import Aggregate, metrics_aggregate  # noqa: E402
+from analytics.aggregation.cache import Aggregate  # noqa: E402
+from analytics.aggregation.query import metrics_aggregate  # noqa: E402
 from analytics.aggregation.sums import Operation  # noqa: E402
 from analytics.formats.ckks import parameters_context  # noqa: E402
 from analytics.models import EncryptedMetric  # noqa: E402

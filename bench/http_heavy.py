@@ -6,9 +6,14 @@ httpx client on this machine's CPUs:
 
 - upload: ``POST /api/encryption/metrics``, batches of 25 real 8192-degree CKKS ciphertexts
   made by ``reflective_client``, under a public context that carries relinearization keys
-  (what a default TenSEAL client serializes); one client, metrics/s;
+  (what a default TenSEAL client serializes); one client, metrics/s; the JSON shape (base64);
+- upload_binary: the same batches as the framed ``application/octet-stream`` upload the
+  reference client sends by default;
 - aggregate: ``POST /api/encryption/aggregate``, a sum over a year of daily values (365),
-  p50 at the client and in the server's access log (``duration_ms``);
+  p50 at the client and in the server's access log (``duration_ms``); the same query each
+  time, so after the first per worker it is answered from the cache of finished sums;
+- aggregate_uncached: the same sum with a range end that differs by a microsecond each
+  time (same data, new cache key), so every request computes the sum;
 - pull: ``GET /api/sync/backups`` in pages of 500 to the end of the feed, entries/s, the
   client's JSON decoding included;
 - push: ``POST /api/sync/backup``, one new entry per request, 1 and 8 clients, rate and p99.
@@ -51,10 +56,16 @@ from common import (
 )
 from load_report import percentile, process_tree_cpu
 
-from reflective_client.analytics import MetricPoint, encrypt_points
+from reflective_client.analytics import (
+    FRAME_CONTENT_TYPE,
+    MetricPoint,
+    encrypt_points,
+    encrypt_points_raw,
+    metrics_frame,
+)
 from reflective_client.crypto import CKKS_PARAMETERS, CkksKeys
 
-FIGURES = ("upload", "aggregate", "pull", "push")
+FIGURES = ("upload", "upload_binary", "aggregate", "aggregate_uncached", "pull", "push")
 PRODUCTION_ENV = {
     "BENCH_DEBUG": "false",
     "BENCH_LOG_LEVEL": "INFO",  # the access log gives the server's time per request
@@ -152,6 +163,8 @@ class Server:
 class Client:
     """One plain httpx client with a bearer token; every call is timed at the client."""
 
+    stored_year = False  # the aggregate figures' year of daily values is on the server
+
     def __init__(self, base: str, token: str) -> None:
         headers = {"Authorization": f"Bearer {token}"}
         self.http = httpx.Client(base_url=base, headers=headers, timeout=300)
@@ -219,28 +232,83 @@ def figure_upload(server: Server, token: str, keys: CkksKeys, batches: int) -> M
     return measured(server, "metric upload (25)", [client], upload, "encryption/metrics")
 
 
-def figure_aggregate(server: Server, token: str, keys: CkksKeys, requests: int) -> Measure:
-    client = Client(server.base, token)
-    for batch in metric_batches(keys, "daily", 365, 25, pool=7):
-        client.call("POST", "/api/encryption/metrics", json={"metrics": batch})
-    body = {
-        "metric_type": "daily",
-        "operation": "sum",
-        "time_range": {"start": "2024-01-01T00:00:00+00:00", "end": "2025-01-01T00:00:00+00:00"},
-        "timezone": "UTC",
-    }
-    answer = client.call("POST", "/api/encryption/aggregate", json=body)  # warm-up, checked
+def figure_upload_binary(
+    server: Server, token: str, keys: CkksKeys, batches: int, clients: int = 1
+) -> Measure:
+    """As ``figure_upload``, as frames built in the timed loop, as a client builds them.
+    With several clients, each uploads its own metric type (its own series)."""
+    points = [MetricPoint("pool", [float(day % 7)], YEAR_START) for day in range(25)]
+    pool = [blob for _, blob in encrypt_points_raw(keys, points)]
+
+    def frames(metric_type: str) -> list[list[tuple[dict[str, Any], bytes]]]:
+        stamps = [YEAR_START + timedelta(days=day, hours=12) for day in range(25 * (batches + 1))]
+        items = [
+            ({"metric_type": metric_type, "timestamp": t.isoformat(), "key_id": keys.key_id}, blob)
+            for t, blob in zip(stamps, pool * (batches + 1), strict=True)
+        ]
+        return [items[n : n + 25] for n in range(0, len(items), 25)]
+
+    headers = {"Content-Type": FRAME_CONTENT_TYPE}
+    devices = [Client(server.base, token) for _ in range(clients)]
+    work = {device: frames(f"upload_binary_{clients}_{n}") for n, device in enumerate(devices)}
+    for device in devices:  # warm-up
+        warm = metrics_frame(work[device].pop())
+        device.call("POST", "/api/encryption/metrics", content=warm, headers=headers)
+
+    def upload(device: Client) -> int:
+        for batch in work[device]:
+            body = metrics_frame(batch)
+            device.call("POST", "/api/encryption/metrics", content=body, headers=headers)
+        return sum(len(batch) for batch in work[device])
+
+    return measured(server, "binary upload (25)", devices, upload, "encryption/metrics")
+
+
+def _aggregate_checked(client: Client, keys: CkksKeys, body: dict[str, Any]) -> None:
+    answer = client.call("POST", "/api/encryption/aggregate", json=body)
     total = keys.decrypt(base64.b64decode(answer["encrypted_result"]))[0]
     expected = sum(float(day % 7) for day in range(365))
     if answer["count"] != 365 or abs(total - expected) > 1e-2:
         raise SystemExit(f"aggregate answered count {answer['count']}, sum {total}")
 
+
+def _year_stored(client: Client, keys: CkksKeys) -> None:
+    for batch in metric_batches(keys, "daily", 365, 25, pool=7):
+        client.call("POST", "/api/encryption/metrics", json={"metrics": batch})
+
+
+def _year_query(end_offset_us: int = 0) -> dict[str, Any]:
+    end = datetime(2025, 1, 1, tzinfo=UTC) + timedelta(microseconds=end_offset_us)
+    return {
+        "metric_type": "daily",
+        "operation": "sum",
+        "time_range": {"start": "2024-01-01T00:00:00+00:00", "end": end.isoformat()},
+        "timezone": "UTC",
+    }
+
+
+def figure_aggregate(
+    server: Server, token: str, keys: CkksKeys, requests: int, *, cached: bool
+) -> Measure:
+    """The client (httpx with brotli installed) sends Accept-Encoding with br and decodes."""
+    client = Client(server.base, token)
+    if not client.stored_year:
+        _year_stored(client, keys)
+    _aggregate_checked(client, keys, _year_query())  # warm-up, checked
+    queries = [_year_query(0 if cached else n + 1) for n in range(requests)]
+
     def aggregate(client: Client) -> int:
-        for _ in range(requests):
+        for body in queries:
             client.call("POST", "/api/encryption/aggregate", json=body)
         return requests
 
-    return measured(server, "aggregate sum of 365", [client], aggregate, "encryption/aggregate")
+    sent = client.http.post("/api/encryption/aggregate", json=queries[-1])
+    encoding = sent.headers.get("Content-Encoding", "identity")
+    print(f"aggregate answer: {sent.num_bytes_downloaded} bytes on the wire ({encoding})")
+    name = "aggregate sum of 365" if cached else "aggregate 365 uncached"
+    measure = measured(server, name, [client], aggregate, "encryption/aggregate")
+    _aggregate_checked(client, keys, queries[-1])
+    return measure
 
 
 def figure_pull(server: Server, token: str, entries: int, rounds: int) -> Measure:
@@ -291,6 +359,9 @@ def main() -> None:
     parser.add_argument("--database", default="reflective_perf")
     parser.add_argument("--postgres", default=DEFAULT_POSTGRES)
     parser.add_argument("--batches", type=int, default=12, help="upload: batches of 25")
+    parser.add_argument(
+        "--upload-clients", type=int, default=2, help="upload_binary: also with this many"
+    )
     parser.add_argument("--aggregates", type=int, default=40, help="aggregate: requests")
     parser.add_argument("--entries", type=int, default=5000, help="pull: entries in the feed")
     parser.add_argument("--rounds", type=int, default=3, help="pull: walks of the whole feed")
@@ -306,8 +377,16 @@ def main() -> None:
         token = account_create(server.base, server.database_url, public_context=keys.public_context)
         if "upload" in figures:
             rows.append(figure_upload(server, token, keys, args.batches).row("metrics/s"))
-        if "aggregate" in figures:
-            rows.append(figure_aggregate(server, token, keys, args.aggregates).row("sums/s"))
+        if "upload_binary" in figures:
+            for clients in sorted({1, args.upload_clients}):
+                figure = figure_upload_binary(server, token, keys, args.batches, clients)
+                rows.append(figure.row("metrics/s"))
+        for name in ("aggregate", "aggregate_uncached"):
+            if name in figures:
+                cached = name == "aggregate"
+                figure = figure_aggregate(server, token, keys, args.aggregates, cached=cached)
+                Client.stored_year = True
+                rows.append(figure.row("sums/s"))
         if "pull" in figures:
             rows.append(figure_pull(server, token, args.entries, args.rounds).row("entries/s"))
         if "push" in figures:

@@ -42,6 +42,11 @@ EXPORT_ROWS_PER_FETCH = env.int("EXPORT_ROWS_PER_FETCH", default=8)
 AGGREGATE_MAX_CIPHERTEXTS = env.int("AGGREGATE_MAX_CIPHERTEXTS", default=4000)
 AGGREGATE_MAX_BUCKETS = env.int("AGGREGATE_MAX_BUCKETS", default=120)
 AGGREGATE_MAX_RESULT_BYTES = env.int("AGGREGATE_MAX_RESULT_BYTES", default=48 * 1024 * 1024)
+# Finished sums kept for a repeated aggregate: results up to this size, this many per
+# process (memory cache), for this long. 64 x 1 MiB bounds a worker's cache memory.
+AGGREGATE_CACHE_MAX_BYTES = env.int("AGGREGATE_CACHE_MAX_BYTES", default=1024 * 1024)
+AGGREGATE_CACHE_MAX_ENTRIES = env.int("AGGREGATE_CACHE_MAX_ENTRIES", default=64)
+AGGREGATE_CACHE_SECONDS = env.int("AGGREGATE_CACHE_SECONDS", default=3600)
 
 # --- Throttle rates (DRF's DEFAULT_THROTTLE_RATES) --------------------------------------
 THROTTLE_RATES = {

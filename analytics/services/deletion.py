@@ -25,7 +25,7 @@ def metrics_delete(*, user: User, log_ids: list[str], metric_type: str | None = 
         deleted = 0
         for series in (
             MetricSeries.objects.select_for_update()
-            .select_related("epoch")
+            .with_epoch()
             .filter(user_id=user.pk, id__in=series_ids)
             .order_by("id")
         ):
@@ -33,6 +33,7 @@ def metrics_delete(*, user: User, log_ids: list[str], metric_type: str | None = 
             removals = metric_removals(list(rows.values_list("id", "timestamp")))
             deleted += rows.delete()[0]
             rollups_apply(series=series, changes=removals)
+        MetricSeries.objects.filter(id__in=series_ids).version_bump()
     return deleted
 
 
@@ -41,6 +42,7 @@ def _metrics_wipe(user: AbstractBaseUser) -> dict[str, int]:
     list(
         MetricSeries.objects.select_for_update().filter(user_id=user.pk).order_by("id").values("id")
     )
+    MetricSeries.objects.filter(user_id=user.pk).version_bump()
     metrics = EncryptedMetric.objects.filter(user_id=user.pk).delete()[0]
     rollups = MetricRollup.objects.filter(user_id=user.pk).delete()[0]
     MetricSeries.objects.filter(user_id=user.pk).delete()

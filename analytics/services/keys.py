@@ -10,7 +10,7 @@ from accounts.models import User
 from accounts.tiers import PrivacyTier
 from analytics.formats.codec import public_context_inspect
 from analytics.formats.errors import BlobRejectedError
-from analytics.models import PublicContext
+from analytics.models import MetricSeries, PublicContext
 from reflective.errors import ApiError
 from reflective.lib.db.advisory import advisory_xact_lock
 from reflective.lib.quotas import Quota, quota_check
@@ -33,10 +33,11 @@ def public_context_install(*, user: User, key_bytes: bytes) -> str:
     with transaction.atomic():
         _key_change_lock(user)
         epochs = PublicContext.objects.select_for_update().filter(user_id=user.pk)
-        existing = epochs.filter(key_id=key_id).first()
+        existing = epochs.filter(key_id=key_id).metadata().first()
         if existing is not None and existing.is_current:
             return key_id
         epochs.filter(is_current=True).update(is_current=False)
+        MetricSeries.objects.filter(user_id=user.pk).version_bump()
         if existing is not None:
             existing.is_current = True
             existing.save(update_fields=["is_current"])

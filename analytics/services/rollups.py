@@ -1,9 +1,16 @@
 """Keeping a series' encrypted rollups equal to the sums of its metrics.
 
+A week, month or year rollup exists for every period holding a metric. A day rollup exists
+only for a day holding two or more: the sum of a day holding one metric is that metric,
+which readers take instead (``aggregation.cover``). Copying it into a day rollup doubled
+the bytes an upload of daily values writes (56 rows of 331 KB per 25 days instead of 31,
+about 45% of an upload's time, measured).
+
 Every upload and deletion hands its changes here inside its transaction, with the series
-row locked. Changes are walked in time order, so each day's changes are summed once and
-that day sum is folded into the open week, month and year accumulators; an accumulator is
-written when the walk leaves its period. Each touched rollup costs one read, one
+row locked, after the metric rows themselves are stored or deleted. Changes are walked in
+time order, so each day's changes are summed once and that day sum is folded into the open
+week, month and year accumulators; an accumulator is written when the walk leaves its
+period. Each touched rollup costs one read, one
 deserialization, one addition and one serialization, however many metrics changed in it.
 """
 
@@ -35,6 +42,9 @@ class MetricChange:
     timestamp: datetime
     blob: bytes
     sign: int
+    # The vector an upload already loaded to validate the blob: loading it again cost
+    # 0.65 ms per metric (load + add 0.71 ms against add alone 0.06 ms).
+    vector: EncryptedVector | None = None
 
 
 def metric_removals(rows: list[tuple[int, datetime]]) -> list[MetricChange]:
@@ -65,9 +75,11 @@ class _Delta:
         self.vector: EncryptedVector | None = None
         self.count = 0
         self.lone_blob: bytes | None = None
+        self.removed = 0
 
     def add_change(self, change: MetricChange, codec: Codec) -> None:
-        vector = codec.vector_from(change.blob)
+        vector = change.vector if change.vector is not None else codec.vector_from(change.blob)
+        self.removed += change.sign < 0
         self._add_vector(vector if change.sign > 0 else -vector, change.sign)
         self.lone_blob = change.blob if self.count == 1 and change.sign > 0 else None
 
@@ -121,6 +133,24 @@ class _RollupWriter:
         self.existing = self._existing(
             {Period(lv, period_floor(lv, d)) for d in days for lv in Level}
         )
+        unrolled = {d for d in days if Period(Level.DAY, d) not in self.existing}
+        self.day_metrics = self._day_metrics(unrolled)
+
+    def _day_metrics(self, days: set[date]) -> dict[date, list[int]]:
+        """The ids of the metrics stored now on each of ``days`` (those without a rollup)."""
+        found: dict[date, list[int]] = {}
+        if not days:
+            return found
+        lower = Period(Level.DAY, min(days)).bounds(self.zone)[0]
+        upper = Period(Level.DAY, max(days)).bounds(self.zone)[1]
+        rows = EncryptedMetric.objects.filter(
+            series=self.series, timestamp__gte=lower, timestamp__lt=upper
+        ).values_list("id", "timestamp")
+        for pk, timestamp in rows:
+            day = local_date(timestamp, self.zone)
+            if day in days:
+                found.setdefault(day, []).append(pk)
+        return found
 
     def _existing(self, periods: set[Period]) -> dict[Period, tuple[int, int]]:
         """(id, count) of the touched periods' rollups, read once up front."""
@@ -135,10 +165,34 @@ class _RollupWriter:
 
     def write(self, period: Period, delta: _Delta) -> None:
         existing = self.existing.get(period)
-        if existing is None:
+        if period.level == Level.DAY:
+            self._write_day(period, delta, existing)
+        elif existing is None:
             self._create(period, delta)
         else:
             self._merge(*existing, delta)
+
+    def _write_day(self, period: Period, delta: _Delta, existing: tuple[int, int] | None) -> None:
+        """Keep a day rollup only while the day holds two or more metrics."""
+        if existing is not None:
+            pk, count = existing
+            if count + delta.count < 0:
+                raise RollupCorruptedError(f"negative count in rollup {pk}")
+            if count + delta.count <= 1:  # its one metric (if any) stands for the day
+                MetricRollup.objects.filter(pk=pk).delete()
+            else:
+                self._merge(pk, count, delta)
+            return
+        ids = self.day_metrics.get(period.start, [])
+        if len(ids) <= 1:
+            return
+        if delta.count == len(ids) and not delta.removed:
+            self._create(period, delta)  # every metric of the day came with this change
+            return
+        whole = _Delta()
+        for _, blob in ciphertexts_by_id(EncryptedMetric, ids):
+            whole.add_change(MetricChange(datetime.min, blob, +1), self.codec)
+        self._create(period, whole)
 
     def _merge(self, pk: int, count: int, delta: _Delta) -> None:
         count += delta.count

@@ -17,6 +17,7 @@ from accounts.locks import user_tier_lock
 from accounts.models import User
 from accounts.quotas import storage_check
 from accounts.tiers import PrivacyTier
+from analytics.formats.base import EncryptedVector
 from analytics.formats.codec import ciphertext_load
 from analytics.formats.errors import BlobRejectedError
 from analytics.messages import AnalyticsMessages as Msg
@@ -62,7 +63,8 @@ def _rejected(index: int, code: str, reason: str) -> ApiError:
 
 def _upload_epochs(user: User, metrics: list[MetricUpload]) -> list[PublicContext]:
     """The key epoch of each metric: the named key_id, else the current epoch."""
-    epochs = {epoch.key_id: epoch for epoch in PublicContext.objects.filter(user_id=user.pk)}
+    stored = PublicContext.objects.filter(user_id=user.pk).metadata()
+    epochs = {epoch.key_id: epoch for epoch in stored}
     current = next((epoch for epoch in epochs.values() if epoch.is_current), None)
     chosen: list[PublicContext] = []
     for index, metric in enumerate(metrics):
@@ -88,12 +90,14 @@ def _duplicates_check(metrics: list[MetricUpload], epochs: list[PublicContext]) 
 
 def _ciphertexts_validate(
     metrics: list[MetricUpload], epochs: list[PublicContext], sizes: dict[SeriesKey, int]
-) -> dict[SeriesKey, int]:
-    """Load every ciphertext once (outside any lock); returns the vector size per series.
+) -> tuple[dict[SeriesKey, int], list[EncryptedVector]]:
+    """Load every ciphertext once (outside any lock); returns the vector size per series
+    and the loaded vectors, which the rollups then add without loading them again.
 
     The first value of a new series fixes its size; every other must match it.
     """
     sizes = dict(sizes)
+    vectors: list[EncryptedVector] = []
     for index, (metric, epoch) in enumerate(zip(metrics, epochs, strict=True)):
         key = (epoch.pk, metric.metric_type)
         try:
@@ -101,7 +105,8 @@ def _ciphertexts_validate(
         except BlobRejectedError as rejected:
             raise _rejected(index, rejected.code, rejected.detail) from None
         sizes.setdefault(key, int(vector.size()))
-    return sizes
+        vectors.append(vector)
+    return sizes, vectors
 
 
 def _series_locked(
@@ -131,7 +136,7 @@ def _series_locked(
     for epoch_id, metric_type in wanted:
         series = (
             MetricSeries.objects.select_for_update()
-            .select_related("epoch")
+            .with_epoch()
             .get(user=user, epoch_id=epoch_id, metric_type=metric_type)
         )
         found[(epoch_id, metric_type)] = series
@@ -183,7 +188,7 @@ def metrics_upload(*, user: User, metrics: list[MetricUpload]) -> MetricsStored:
     epochs = _upload_epochs(user, metrics)
     _duplicates_check(metrics, epochs)
     known = MetricSeries.objects.filter(user_id=user.pk, epoch__in={e.pk for e in epochs})
-    sizes = _ciphertexts_validate(
+    sizes, vectors = _ciphertexts_validate(
         metrics,
         epochs,
         {(s.epoch_id, s.metric_type): s.vector_size for s in known},
@@ -191,14 +196,15 @@ def metrics_upload(*, user: User, metrics: list[MetricUpload]) -> MetricsStored:
     with transaction.atomic():
         user_tier_lock(user=user, required_tier=PrivacyTier.ANALYTICS_SYNC)
         series = _series_locked(user, {e.pk: e for e in epochs}, sizes)
+        MetricSeries.objects.filter(pk__in=[s.pk for s in series.values()]).version_bump()
         _sizes_recheck(metrics, epochs, sizes, series)
         changes = _replaced_changes(series, metrics, epochs)
         _metric_quotas_check(user, metrics)
         rows = []
-        for metric, epoch in zip(metrics, epochs, strict=True):
+        for metric, epoch, vector in zip(metrics, epochs, vectors, strict=True):
             key = (epoch.pk, metric.metric_type)
             rows.append(_metric_row(user, series[key], metric))
-            changes[key].append(MetricChange(metric.timestamp, metric.blob, +1))
+            changes[key].append(MetricChange(metric.timestamp, metric.blob, +1, vector))
         ciphertext_rows_insert(EncryptedMetric, rows)
         for key, series_changes in changes.items():
             rollups_apply(series=series[key], changes=series_changes)

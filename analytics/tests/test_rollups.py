@@ -1,6 +1,7 @@
 """Rollups are an optimization only: every answer equals a full recomputation."""
 
 import random
+from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
 from zoneinfo import ZoneInfo
@@ -107,11 +108,15 @@ def _expected(truth, lower, upper):
 
 
 def _assert_rollups_match(user, keys, truth):
+    """Every rollup equals the recomputed sum of its period; a day holding one metric has
+    no rollup (that metric is the day's sum), every other period holding data has one."""
     zone = ZoneInfo(user.timezone)
+    per_day = Counter(when.astimezone(zone).date() for when, _ in truth.values())
     expected_periods = {
         (level.value, period_floor(level, when.astimezone(zone).date()))
         for when, _ in truth.values()
         for level in Level
+        if level != Level.DAY or per_day[when.astimezone(zone).date()] > 1
     }
     rollups = MetricRollup.objects.filter(user=user)
     assert set(rollups.values_list("level", "period_start")) == expected_periods
@@ -217,5 +222,27 @@ def test_a_rebuild_in_a_new_zone_equals_the_incremental_rollups_of_that_zone(key
 
     assert "alice@example.com: 30 metrics" in out.getvalue()
     _assert_rollups_match(keyed_alice, keys, truth)
-    day = MetricRollup.objects.filter(user=keyed_alice, level="day")[0]
-    assert day.start.astimezone(ZoneInfo("Asia/Kathmandu")).time().isoformat() == "00:00:00"
+    week = MetricRollup.objects.filter(user=keyed_alice, level="week")[0]
+    assert week.start.astimezone(ZoneInfo("Asia/Kathmandu")).time().isoformat() == "00:00:00"
+
+
+@pytest.mark.django_db
+def test_a_rebuild_in_small_chunks_keeps_whole_days_together(keyed_alice, keys, monkeypatch):
+    from analytics.services import rebuild
+
+    monkeypatch.setattr(rebuild, "REBUILD_CHUNK", 2)
+    truth = {}
+    batch = []
+    for n in range(9):  # 3 days of 3 metrics, then one lone day
+        when = datetime(2024, 3, 1 + n // 3, 8 + n % 3, tzinfo=UTC)
+        batch.append(MetricUpload("word_count", keys.encrypt([float(n)]), when, f"e{n}"))
+        truth[f"e{n}"] = (when, float(n))
+    lone = datetime(2024, 3, 20, 12, tzinfo=UTC)
+    batch.append(MetricUpload("word_count", keys.encrypt([50.0]), lone, "lone"))
+    truth["lone"] = (lone, 50.0)
+    metrics_upload(user=keyed_alice, metrics=batch)
+
+    rebuild.user_rollups_rebuild(user=keyed_alice)
+
+    _assert_rollups_match(keyed_alice, keys, truth)
+    assert MetricRollup.objects.filter(user=keyed_alice, level="day").count() == 3
