@@ -31,11 +31,11 @@ from analytics.serializers import (
     MetricsUploadSerializer,
     MetricsWipedSerializer,
     PublicContextUploadSerializer,
-    metric_uploads_parse,
 )
 from analytics.services.deletion import metrics_delete, metrics_delete_all
 from analytics.services.keys import public_context_rekey
 from analytics.services.uploads import metrics_upload
+from analytics.upload_items import metric_uploads_parse
 from reflective.lib.fields import b64encode, validated_input
 from reflective.lib.replicas import ReplicaReadsMixin
 
