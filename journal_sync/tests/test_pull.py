@@ -5,11 +5,14 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from rest_framework.renderers import JSONRenderer
 from rest_framework.test import APIClient
 
 from accounts.models import Device, User
 from journal_sync.cursor import cursor_decode, cursor_encode
 from journal_sync.models import EncryptedEntry
+from journal_sync.selectors.feed import FEED_FIELDS
+from journal_sync.serializers.responses import feed_entry_json
 from journal_sync.tests.conftest import payload, pull_all, push, unseal, write
 
 
@@ -138,6 +141,21 @@ def test_timestamps_carry_their_zone(laptop: APIClient, alice: User) -> None:
     push(laptop, payload("entry-2", "text", updated_at="2026-01-02T05:04:05+02:00"))
     items, _ = pull_all(laptop)
     assert items[-1]["updated_at"] == "2026-01-02T03:04:05Z"
+
+
+def test_a_pulled_page_is_byte_for_byte_what_drf_renders(laptop: APIClient, alice: User) -> None:
+    """orjson writes the page's times itself: the bytes are those of DRF's own renderer."""
+    write(alice, "entry-1", "text")  # stored_at with microseconds
+    push(laptop, payload("entry-2", "text", updated_at="2026-01-02T05:04:05+02:00"))
+    laptop.delete("/api/sync/backup/entry-1")  # a tombstone: no ciphertext
+    rows = EncryptedEntry.objects.filter(user=alice).order_by("seq").values(*FEED_FIELDS)
+    expected = {
+        "backups": [feed_entry_json(row) for row in rows],
+        "total_count": 2,
+        "next_cursor": cursor_encode(3),
+        "has_more": False,
+    }
+    assert laptop.get("/api/sync/backups").content == JSONRenderer().render(expected)
 
 
 def test_content_hash_lets_a_client_verify_what_it_pulled(laptop: APIClient, alice: User) -> None:
