@@ -31,10 +31,12 @@ FEED_FIELDS = (
     "stored_at",
 )
 
+_SEQ = FEED_FIELDS.index("seq")
+
 
 @dataclass(frozen=True)
 class FeedPage:
-    rows: list[dict[str, Any]]
+    rows: list[tuple[Any, ...]]  # FEED_FIELDS in order
     next_seq: int
     has_more: bool
 
@@ -64,7 +66,7 @@ def _page(rows: QuerySet[EncryptedEntry], *, after_seq: int, last_seq: int, limi
     )
     if not page:
         return FeedPage([], max(after_seq, last_seq), False)
-    cutoff = page[-1]["seq"]
+    cutoff = page[-1][_SEQ]
     # last_seq was read before the page: every position up to it had committed, so a
     # final page has seen all of them (rows of an excluded device included).
     return FeedPage(page, cutoff if has_more else max(cutoff, last_seq), has_more)

@@ -2,6 +2,7 @@
 
 import base64
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -13,7 +14,8 @@ from accounts.models import Device, User
 from journal_sync.cursor import cursor_decode, cursor_encode
 from journal_sync.models import EncryptedEntry
 from journal_sync.selectors.feed import FEED_FIELDS
-from journal_sync.serializers.responses import feed_entry_json
+from journal_sync.serializers.responses import feed_entry_json, feed_entry_pulled
+from journal_sync.services.versions import CIPHERTEXT_FIELDS
 from journal_sync.tests.conftest import payload, pull_all, push, unseal, write
 
 
@@ -199,3 +201,16 @@ def test_pulling_walks_the_user_and_seq_index(alice: User) -> None:
         cursor.execute(f"EXPLAIN {sql}", params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "entry_user_seq" in plan
+
+
+def test_a_pulled_entry_takes_each_field_from_its_own_column() -> None:
+    """Rows come as tuples in FEED_FIELDS order; a marker per column proves the mapping."""
+    row: dict[str, Any] = {
+        name: name.encode() if name in CIPHERTEXT_FIELDS else f"<{name}>" for name in FEED_FIELDS
+    }
+    entry = feed_entry_pulled(tuple(row[name] for name in FEED_FIELDS))
+    for key, value in entry.items():
+        name = "client_id" if key == "id" else key
+        expected = base64.b64encode(row[name]).decode() if name in CIPHERTEXT_FIELDS else row[name]
+        assert value == expected, key
+    assert len(entry) == len(FEED_FIELDS)
