@@ -66,7 +66,7 @@ def feed_row_read(model: type[models.Model], user_pk: Any) -> tuple[int, int] | 
     """``(last_seq, pruned_seq)`` of the user's row, unlocked, from the database reads go to.
 
     A pull reads it twice; the statement is written once per model instead of compiled by
-    the ORM per call (0.3 ms each).
+    the ORM per call: 0.3 ms of CPU a read instead of 1.1 ms (300 interleaved pairs).
     """
     alias = router.db_for_read(model)
     with connections[alias].cursor() as cursor:
