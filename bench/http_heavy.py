@@ -17,6 +17,9 @@ httpx client on this machine's CPUs:
 - pull: ``GET /api/sync/backups`` in pages of 500 to the end of the feed, entries/s, the
   client's JSON decoding included;
 - push: ``POST /api/sync/backup``, one new entry per request, 1 and 8 clients, rate and p99.
+  The 8 clients are 8 devices of one account (their pushes take the account's feed lock
+  in turn, as a user's devices do), or with ``--push-accounts 8`` one device each of 8
+  accounts (nothing shared but the server).
 
 Every figure also prints the CPU milliseconds per request of gunicorn (master and workers)
 and of this client. Usage (from the repository root):
@@ -334,8 +337,9 @@ def figure_pull(server: Server, token: str, entries: int, rounds: int) -> Measur
     return measured(server, "pull, pages of 500", [client], pull, "sync/backups")
 
 
-def figure_push(server: Server, token: str, clients: int, pushes: int) -> Measure:
-    devices = [Client(server.base, token) for _ in range(clients)]
+def figure_push(server: Server, tokens: list[str], clients: int, pushes: int) -> Measure:
+    """``clients`` devices push new entries; client ``d`` uses ``tokens[d % len(tokens)]``."""
+    devices = [Client(server.base, tokens[d % len(tokens)]) for d in range(clients)]
     per_client = max(1, pushes // clients)
     bodies = {
         device: [entry_body(f"p{clients}-{d}-{n}", f"dev{d}") for n in range(per_client)]
@@ -349,7 +353,9 @@ def figure_push(server: Server, token: str, clients: int, pushes: int) -> Measur
             device.call("POST", "/api/sync/backup", json=body)
         return per_client
 
-    return measured(server, f"single push x{clients}", devices, push, "sync/backup")
+    accounts = min(clients, len(tokens))
+    name = f"single push x{clients}" + (f" ({accounts} accounts)" if accounts > 1 else "")
+    return measured(server, name, devices, push, "sync/backup")
 
 
 def main() -> None:
@@ -366,6 +372,12 @@ def main() -> None:
     parser.add_argument("--entries", type=int, default=5000, help="pull: entries in the feed")
     parser.add_argument("--rounds", type=int, default=3, help="pull: walks of the whole feed")
     parser.add_argument("--pushes", type=int, default=800, help="push: pushes per figure")
+    parser.add_argument(
+        "--push-accounts",
+        type=int,
+        default=1,
+        help="push: accounts the 8 clients share (1: 8 devices of one account)",
+    )
     parser.add_argument("--log", default=str(Path(tempfile.gettempdir()) / "http_heavy.log"))
     args = parser.parse_args()
     figures = args.figure or list(FIGURES)
@@ -390,8 +402,12 @@ def main() -> None:
         if "pull" in figures:
             rows.append(figure_pull(server, token, args.entries, args.rounds).row("entries/s"))
         if "push" in figures:
+            tokens = [token] + [
+                account_create(server.base, server.database_url, label=f"push{n}")
+                for n in range(1, args.push_accounts)
+            ]
             for clients in (1, 8):
-                rows.append(figure_push(server, token, clients, args.pushes).row("pushes/s"))
+                rows.append(figure_push(server, tokens, clients, args.pushes).row("pushes/s"))
     finally:
         server.stop()
     print(f"{'figure':<22} {'cl':>3} {'reqs':>5} {'rate':>9}")

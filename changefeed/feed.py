@@ -25,7 +25,7 @@ from accounts.locks import user_tier_lock
 from accounts.models import User
 from changefeed.errors import ResyncRequiredError
 from changefeed.models import SyncState
-from reflective.lib.db.feed import feed_row_lock, feed_seq_take
+from reflective.lib.db.feed import feed_row_lock, feed_row_read, feed_seq_take
 
 
 @dataclass(frozen=True)
@@ -78,8 +78,8 @@ def feed_cursor(*, user: User) -> int:
 
 def feed_position(*, user: User) -> FeedPosition:
     """Where the feed stands, read without locking (for pulls)."""
-    row = SyncState.objects.filter(user=user).values_list("last_seq", "pruned_seq").first()
-    return FeedPosition(0, 0) if row is None else FeedPosition(int(row[0]), int(row[1]))
+    row = feed_row_read(SyncState, user.pk)
+    return FeedPosition(0, 0) if row is None else FeedPosition(*row)
 
 
 class FeedWriter:

