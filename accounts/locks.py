@@ -1,10 +1,8 @@
 """The per-user lock that keeps writes and tier changes from interleaving."""
 
 from accounts.models import User
-from accounts.tiers import TierMessages, tier_require
-from reflective.lib.db.locks import key_share_read
-
-__all__ = ["TierMessages", "user_tier_lock"]
+from accounts.tiers import tier_require
+from reflective.lib.db.locks import locked_row_read
 
 
 def user_tier_lock(*, user: User, required_tier: str) -> str:
@@ -20,7 +18,8 @@ def user_tier_lock(*, user: User, required_tier: str) -> str:
     updates of other account columns (``last_login`` at every login, preferences) take
     FOR NO KEY UPDATE and so never wait for in-flight writes.
     """
-    current = key_share_read(User, user.pk, "privacy_tier") or ""
+    row = locked_row_read(User, where="id", key=user.pk, fields=("privacy_tier",), lock="KEY SHARE")
+    current = row[0] if row else ""
     tier_require(current, required_tier)
     user.privacy_tier = current
     return current

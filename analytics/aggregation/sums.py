@@ -92,31 +92,29 @@ def cost_check(buckets: list[Bucket], *, with_total: bool) -> None:
     (AGGREGATE_MAX_CIPHERTEXTS; about 2.3 ms each at degree 8192), and the encrypted
     results' bytes (AGGREGATE_MAX_RESULT_BYTES; each result is the size of a stored one).
     """
-    limit = int(settings.AGGREGATE_MAX_BUCKETS)
-    if len(buckets) > limit:
-        raise ApiError(
-            "too_many_buckets",
-            Msg.TOO_MANY_BUCKETS.format(limit=limit, got=len(buckets)),
-            status=422,
-            extra={"limit": limit, "needed": len(buckets)},
-        )
+    _bound_check("too_many_buckets", Msg.TOO_MANY_BUCKETS, "AGGREGATE_MAX_BUCKETS", len(buckets))
     reads = sum(len(b.rollup_ids) + len(b.metric_ids) for b in buckets)
-    limit = int(settings.AGGREGATE_MAX_CIPHERTEXTS)
-    if reads > limit:
-        raise ApiError(
-            "aggregate_too_costly",
-            Msg.AGGREGATE_TOO_COSTLY.format(limit=limit, got=reads),
-            status=422,
-            extra={"limit": limit, "needed": reads},
-        )
+    _bound_check(
+        "aggregate_too_costly", Msg.AGGREGATE_TOO_COSTLY, "AGGREGATE_MAX_CIPHERTEXTS", reads
+    )
     results = len(buckets) + (1 if with_total else 0)
     # A sum is the size of a stored ciphertext of the same parameters: the largest read.
     needed = results * max(bucket.largest_bytes for bucket in buckets)
-    limit = int(settings.AGGREGATE_MAX_RESULT_BYTES)
+    _bound_check(
+        "aggregate_result_too_large",
+        Msg.AGGREGATE_RESULT_TOO_LARGE,
+        "AGGREGATE_MAX_RESULT_BYTES",
+        needed,
+    )
+
+
+def _bound_check(code: str, message: str, setting: str, needed: int) -> None:
+    """A 422 naming the bound, when ``needed`` passes the limit in ``setting``."""
+    limit = int(getattr(settings, setting))
     if needed > limit:
         raise ApiError(
-            "aggregate_result_too_large",
-            Msg.AGGREGATE_RESULT_TOO_LARGE.format(limit=limit, got=needed),
+            code,
+            message.format(limit=limit, got=needed),
             status=422,
             extra={"limit": limit, "needed": needed},
         )

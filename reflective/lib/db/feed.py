@@ -9,7 +9,8 @@ from typing import Any
 
 from django.db import connection, connections, models, router
 
-from reflective.lib.db.sql import column, is_postgres, table
+from reflective.lib.db.locks import locked_row_read
+from reflective.lib.db.sql import column, table
 
 
 @cache
@@ -35,18 +36,10 @@ def feed_seq_take(model: type[models.Model], user_pk: Any) -> int:
 
 
 def feed_row_lock(model: type[models.Model], user_pk: Any) -> tuple[int, int] | None:
-    """``(last_seq, pruned_seq)`` of the user's row, locked FOR UPDATE; None without a row.
-
-    SQLite has no row locks: its writers already hold the whole database.
-    """
-    suffix = " FOR UPDATE" if is_postgres() else ""
-    statement = (
-        f"SELECT {column(model, 'last_seq')}, {column(model, 'pruned_seq')} FROM {table(model)} "
-        f"WHERE {column(model, 'user')} = %s{suffix}"
+    """``(last_seq, pruned_seq)`` of the user's row, locked FOR UPDATE; None without a row."""
+    row = locked_row_read(
+        model, where="user", key=user_pk, fields=("last_seq", "pruned_seq"), lock="UPDATE"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(statement, [_user_key(model, user_pk)])
-        row = cursor.fetchone()
     return None if row is None else (int(row[0]), int(row[1]))
 
 

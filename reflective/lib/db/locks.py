@@ -1,25 +1,29 @@
 """Row locks the ORM cannot express."""
 
-from typing import Any
+from typing import Any, Literal
 
 from django.db import connection, models
 
-from reflective.lib.db.sql import column, is_postgres, pk_value, table
+from reflective.lib.db.sql import column, is_postgres, table
+
+# FOR KEY SHARE conflicts with FOR UPDATE but not with FOR NO KEY UPDATE: it holds off a
+# writer that locks the row exclusively while plain updates of other columns go on.
+RowLock = Literal["UPDATE", "KEY SHARE"]
 
 
-def key_share_read(model: type[models.Model], pk: Any, field_name: str) -> Any | None:
-    """Read one column of a row under FOR KEY SHARE (no lock on SQLite, which has no rows locks).
+def locked_row_read(
+    model: type[models.Model], *, where: str, key: Any, fields: tuple[str, ...], lock: RowLock
+) -> tuple[Any, ...] | None:
+    """``fields`` of the row whose ``where`` field is ``key``, locked ``FOR <lock>``.
 
-    KEY SHARE conflicts with FOR UPDATE but not with FOR NO KEY UPDATE, so it holds off a
-    writer that locks the row exclusively while plain updates of other columns go on.
-    Returns None when the row does not exist.
+    None when there is no such row. SQLite has no row locks: its writers already hold the
+    whole database, so the read takes none there.
     """
-    suffix = " FOR KEY SHARE" if is_postgres() else ""
-    statement = (
-        f"SELECT {column(model, field_name)} FROM {table(model)} "
-        f"WHERE {column(model, model._meta.pk.name)} = %s{suffix}"
-    )
+    suffix = f" FOR {lock}" if is_postgres() else ""
+    columns = ", ".join(column(model, name) for name in fields)
+    statement = f"SELECT {columns} FROM {table(model)} WHERE {column(model, where)} = %s{suffix}"
+    value = model._meta.get_field(where).get_db_prep_value(key, connection)  # type: ignore[union-attr]
     with connection.cursor() as cursor:
-        cursor.execute(statement, [pk_value(model, pk)])
+        cursor.execute(statement, [value])
         row = cursor.fetchone()
-    return None if row is None else row[0]
+    return None if row is None else tuple(row)
