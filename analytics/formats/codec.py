@@ -5,8 +5,6 @@ and raw SEAL objects (node-seal and native clients, ``seal``). The public key's 
 detected from its bytes; every ciphertext of its key epoch must use the same one.
 """
 
-import base64
-import binascii
 from dataclasses import dataclass
 
 from analytics.formats.base import CiphertextFormat, EncryptedVector, PublicContextInfo
@@ -14,6 +12,7 @@ from analytics.formats.errors import BlobRejectedError, invalid_ciphertext
 from analytics.formats.seal import SEAL
 from analytics.formats.tenseal import TENSEAL
 from analytics.messages import AnalyticsMessages as Msg
+from reflective.lib.b64 import b64decode_strict
 
 # Detection order: SEAL objects start with SEAL's magic; anything else is read as TenSEAL.
 FORMATS: tuple[CiphertextFormat, ...] = (SEAL, TENSEAL)
@@ -87,8 +86,8 @@ def public_key_decode(text: str, *, max_bytes: int) -> bytes:
             "public_key_too_large", Msg.PUBLIC_KEY_TOO_LARGE.format(limit=max_bytes)
         )
     try:
-        return base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
+        return b64decode_strict(text)
+    except ValueError:
         raise BlobRejectedError("invalid_public_key", Msg.INVALID_PUBLIC_KEY_BASE64) from None
 
 
@@ -99,8 +98,8 @@ def ciphertext_decode(text: str, *, max_bytes: int) -> bytes:
             "ciphertext_too_large", Msg.CIPHERTEXT_TOO_LARGE.format(limit=max_bytes)
         )
     try:
-        blob = base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
+        blob = b64decode_strict(text)
+    except ValueError:
         raise BlobRejectedError("invalid_base64", Msg.INVALID_BASE64) from None
     if len(blob) > max_bytes:
         raise BlobRejectedError(

@@ -1,7 +1,5 @@
 """Serializer fields shared by every app: base64 bytes, zone-aware datetimes, IANA zones."""
 
-import base64
-import binascii
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -12,6 +10,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from reflective.lib.b64 import b64decode_strict, b64encode_text
 from reflective.lib.json_depth import json_max_depth, json_too_deep
 
 # The largest revision, feed position or offset accepted from a client: PostgreSQL columns
@@ -22,8 +21,8 @@ LOCALE_PATTERN = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8}){0,4}$")
 
 
 def b64encode(data: bytes | memoryview | None) -> str | None:
-    # binascii reads a memoryview (PostgreSQL's bytea) in place, without a copy to bytes.
-    return None if data is None else binascii.b2a_base64(data, newline=False).decode("ascii")
+    # A memoryview (PostgreSQL's bytea) is read in place, without a copy to bytes.
+    return None if data is None else b64encode_text(data)
 
 
 @extend_schema_field(OpenApiTypes.BYTE)
@@ -55,8 +54,8 @@ class Base64BytesField(serializers.Field):  # type: ignore[type-arg]
         if self.max_bytes is not None and len(data) > (self.max_bytes * 4) // 3 + 8:
             self._fail_too_long()
         try:
-            decoded = base64.b64decode(data, validate=True)
-        except (binascii.Error, ValueError):
+            decoded = b64decode_strict(data)
+        except ValueError:
             self.fail("invalid")
         if len(decoded) < self.min_bytes:
             self.fail("too_short", min_bytes=self.min_bytes)
