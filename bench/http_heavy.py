@@ -34,6 +34,7 @@ import argparse
 import base64
 import json
 import os
+import random
 import secrets
 import statistics
 import tempfile
@@ -173,8 +174,9 @@ class Client:
         self.http = httpx.Client(base_url=base, headers=headers, timeout=300)
         self.latencies_ms: list[float] = []
 
-    def call(self, method: str, path: str, **kwargs: Any) -> Any:
-        started = time.perf_counter()
+    def call(self, method: str, path: str, due: float | None = None, **kwargs: Any) -> Any:
+        """One request; its latency runs from ``due`` (when it was meant to leave) if given."""
+        started = time.perf_counter() if due is None else due
         response = self.http.request(method, path, **kwargs)
         body = response.json()
         self.latencies_ms.append((time.perf_counter() - started) * 1000)
@@ -337,8 +339,16 @@ def figure_pull(server: Server, token: str, entries: int, rounds: int) -> Measur
     return measured(server, "pull, pages of 500", [client], pull, "sync/backups")
 
 
-def figure_push(server: Server, tokens: list[str], clients: int, pushes: int) -> Measure:
-    """``clients`` devices push new entries; client ``d`` uses ``tokens[d % len(tokens)]``."""
+def figure_push(
+    server: Server, tokens: list[str], clients: int, pushes: int, rate: float = 0.0
+) -> Measure:
+    """``clients`` devices push new entries; client ``d`` uses ``tokens[d % len(tokens)]``.
+
+    With ``rate`` 0 each pushes again as soon as it has its answer (the server's capacity,
+    where latency is queueing: 8 clients / pushes per second). Otherwise each pushes
+    ``rate`` times a second on a fixed schedule, and a push's latency runs from when it was
+    due, so a server that falls behind is charged for the wait (no coordinated omission).
+    """
     devices = [Client(server.base, tokens[d % len(tokens)]) for d in range(clients)]
     per_client = max(1, pushes // clients)
     bodies = {
@@ -349,12 +359,18 @@ def figure_push(server: Server, tokens: list[str], clients: int, pushes: int) ->
         device.call("POST", "/api/sync/backup", json=entry_body(f"w{clients}-{d}", f"dev{d}"))
 
     def push(device: Client) -> int:
-        for body in bodies[device]:
-            device.call("POST", "/api/sync/backup", json=body)
+        start = time.perf_counter() + (random.random() / rate if rate else 0.0)
+        for n, body in enumerate(bodies[device]):
+            due = None
+            if rate:
+                due = start + n / rate
+                time.sleep(max(0.0, due - time.perf_counter()))
+            device.call("POST", "/api/sync/backup", json=body, due=due)
         return per_client
 
     accounts = min(clients, len(tokens))
     name = f"single push x{clients}" + (f" ({accounts} accounts)" if accounts > 1 else "")
+    name += f" at {rate * clients:g}/s" if rate else ""
     return measured(server, name, devices, push, "sync/backup")
 
 
@@ -377,6 +393,12 @@ def main() -> None:
         type=int,
         default=1,
         help="push: accounts the 8 clients share (1: 8 devices of one account)",
+    )
+    parser.add_argument(
+        "--push-rate",
+        type=float,
+        default=0.0,
+        help="push: each client's pushes/s on a fixed schedule (0: as fast as answered)",
     )
     parser.add_argument("--log", default=str(Path(tempfile.gettempdir()) / "http_heavy.log"))
     args = parser.parse_args()
@@ -407,7 +429,8 @@ def main() -> None:
                 for n in range(1, args.push_accounts)
             ]
             for clients in (1, 8):
-                rows.append(figure_push(server, tokens, clients, args.pushes).row("pushes/s"))
+                figure = figure_push(server, tokens, clients, args.pushes, args.push_rate)
+                rows.append(figure.row("pushes/s"))
     finally:
         server.stop()
     print(f"{'figure':<22} {'cl':>3} {'reqs':>5} {'rate':>9}")
