@@ -5,8 +5,9 @@ PostgreSQL) in its own process on a free port, and drives it over real sockets w
 httpx client on this machine's CPUs:
 
 - upload: ``POST /api/encryption/metrics``, batches of 25 real 8192-degree CKKS ciphertexts
-  made by ``reflective_client``, under a public context that carries relinearization keys
-  (what a default TenSEAL client serializes); one client, metrics/s; the JSON shape (base64);
+  (``--degree 4096``: 81 KB ones instead of 331 KB) made by ``reflective_client``, under a
+  public context that carries relinearization keys (what a default TenSEAL client
+  serializes); one client, metrics/s; the JSON shape (base64);
 - upload_binary: the same batches as the framed ``application/octet-stream`` upload the
   reference client sends by default;
 - aggregate: ``POST /api/encryption/aggregate``, a sum over a year of daily values (365),
@@ -92,9 +93,9 @@ class DefaultTensealKeys(CkksKeys):
         return self._public
 
 
-def keys_with_relinearization() -> CkksKeys:
-    coeff_mod_bit_sizes, scale_bits = CKKS_PARAMETERS[8192]
-    context = ts.context(ts.SCHEME_TYPE.CKKS, 8192, coeff_mod_bit_sizes=coeff_mod_bit_sizes)
+def keys_with_relinearization(degree: int = 8192) -> CkksKeys:
+    coeff_mod_bit_sizes, scale_bits = CKKS_PARAMETERS[degree]
+    context = ts.context(ts.SCHEME_TYPE.CKKS, degree, coeff_mod_bit_sizes=coeff_mod_bit_sizes)
     context.global_scale = 2**scale_bits
     assert context.has_relin_keys()
     return DefaultTensealKeys(context)
@@ -380,6 +381,13 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=0, help="0: any free port")
     parser.add_argument("--database", default="reflective_perf")
     parser.add_argument("--postgres", default=DEFAULT_POSTGRES)
+    parser.add_argument(
+        "--degree",
+        type=int,
+        default=8192,
+        choices=sorted(CKKS_PARAMETERS),
+        help="CKKS degree of the account's keys (ciphertexts of 81 KB at 4096, 331 KB at 8192)",
+    )
     parser.add_argument("--batches", type=int, default=12, help="upload: batches of 25")
     parser.add_argument(
         "--upload-clients", type=int, default=2, help="upload_binary: also with this many"
@@ -407,7 +415,7 @@ def main() -> None:
     server = Server(args.database, args.postgres, args.port, Path(args.log))
     rows = []
     try:
-        keys = keys_with_relinearization()
+        keys = keys_with_relinearization(args.degree)
         token = account_create(server.base, server.database_url, public_context=keys.public_context)
         if "upload" in figures:
             rows.append(figure_upload(server, token, keys, args.batches).row("metrics/s"))
