@@ -78,7 +78,11 @@ def feed_cursor(*, user: User) -> int:
 
 def feed_position(*, user: User) -> FeedPosition:
     """Where the feed stands, read without locking (for pulls)."""
-    row = feed_row_read(SyncState, user.pk)
+    return feed_position_of(feed_row_read(SyncState, user.pk))
+
+
+def feed_position_of(row: tuple[int, int] | None) -> FeedPosition:
+    """The position a ``(last_seq, pruned_seq)`` row of ``SyncState`` says (none: 0, 0)."""
     return FeedPosition(0, 0) if row is None else FeedPosition(*row)
 
 

@@ -6,13 +6,13 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db.models import QuerySet
 
 from accounts.models import User
-from changefeed.feed import feed_cursor_check, feed_position
+from changefeed.feed import FeedPosition, feed_cursor_check, feed_position_of
+from changefeed.models import SyncState
 from journal_sync.errors import SyncMessages, entry_not_found
 from journal_sync.models import EncryptedEntry, EntryRevision
-from reflective.lib.db.bulk import byte_page_fetch, bytes_fit
+from reflective.lib.db.bulk import PageSource, byte_page_fetch, bytes_fit
 
 FEED_FIELDS = (
     "client_id",
@@ -50,26 +50,32 @@ def page_fit(sizes: Sequence[int], limit: int) -> int:
     return bytes_fit(sizes, limit, int(settings.SYNC_PAGE_MAX_BYTES))
 
 
-def _page(rows: QuerySet[EncryptedEntry], *, after_seq: int, last_seq: int, limit: int) -> FeedPage:
-    """``limit`` rows at most, fewer when their ciphertext passes the page's byte budget.
-
-    The sizes are read first (no ciphertext), then only the rows that fit, both from one
-    snapshot (on the replica when the request may read one).
-    """
-    page, has_more = byte_page_fetch(
-        rows,
+def _page(source: PageSource, *, after_seq: int, limit: int) -> tuple[FeedPage, FeedPosition]:
+    """``limit`` rows at most, fewer when their ciphertext passes the page's byte budget,
+    and where the feed stood, from one snapshot (on the replica when the request may read
+    one): the sizes first (no ciphertext), then only the rows that fit."""
+    fetched = byte_page_fetch(
+        source,
         FEED_FIELDS,
         key="seq",
         size="size_bytes",
         limit=limit,
         budget=int(settings.SYNC_PAGE_MAX_BYTES),
     )
+    position = feed_position_of(fetched.counter)
+    page = fetched.rows
     if not page:
-        return FeedPage([], max(after_seq, last_seq), False)
+        return FeedPage([], max(after_seq, position.last_seq), False), position
     cutoff = page[-1][_SEQ]
-    # last_seq was read before the page: every position up to it had committed, so a
-    # final page has seen all of them (rows of an excluded device included).
-    return FeedPage(page, cutoff if has_more else max(cutoff, last_seq), has_more)
+    # The counter and the rows are one snapshot: every position up to last_seq had
+    # committed, so a final page has seen all of them (rows of an excluded device included).
+    next_seq = cutoff if fetched.has_more else max(cutoff, position.last_seq)
+    return FeedPage(page, next_seq, fetched.has_more), position
+
+
+def _entries(user: User, after: tuple[str, Any], exclude_device_id: str | None) -> PageSource:
+    skip = ("device_id", exclude_device_id) if exclude_device_id else None
+    return PageSource(EncryptedEntry, ("user", user.pk), after, skip, counter=SyncState)
 
 
 def changes_since(
@@ -78,22 +84,15 @@ def changes_since(
     """Entries whose latest write is after ``after_seq``, in feed order, ``limit`` at most.
 
     A cursor older than the prune watermark (it may have missed a pruned tombstone) or
-    newer than the feed (the server lost writes, e.g. restored from a backup) is 410.
+    newer than the feed (the server lost writes, e.g. restored from a backup) is 410. The
+    watermark is read with the rows, in one snapshot: a prune deletes its tombstones and
+    raises the watermark in one transaction, so the page either still holds them or the
+    cursor is refused.
     """
-    position = feed_position(user=user)
     after = after_seq or 0
+    source = _entries(user, ("seq", after), exclude_device_id)
+    page, position = _page(source, after_seq=after, limit=limit)
     feed_cursor_check(cursor=after, position=position, detail=SyncMessages.RESYNC_REQUIRED)
-    rows = EncryptedEntry.objects.filter(user=user, seq__gt=after)
-    if exclude_device_id:
-        rows = rows.exclude(device_id=exclude_device_id)
-    page = _page(rows, after_seq=after, last_seq=position.last_seq, limit=limit)
-    # A prune that committed after the position read may have removed a tombstone this
-    # page would have carried: the watermark is checked again once the rows are read (the
-    # counter only grows, so only the watermark can refuse the cursor now; from position 0
-    # nothing can be missed, and the read is spared).
-    if after:
-        latest = feed_position(user=user)
-        feed_cursor_check(cursor=after, position=latest, detail=SyncMessages.RESYNC_REQUIRED)
     return page
 
 
@@ -105,11 +104,8 @@ def changes_since_time(
     Lossy by nature (a page boundary or a device's clock can skip writes); the cursor
     returned alongside lets such clients switch to the gap-free feed.
     """
-    position = feed_position(user=user)
-    rows = EncryptedEntry.objects.filter(user=user, stored_at__gt=since)
-    if exclude_device_id:
-        rows = rows.exclude(device_id=exclude_device_id)
-    return _page(rows, after_seq=0, last_seq=position.last_seq, limit=limit)
+    source = _entries(user, ("stored_at", since), exclude_device_id)
+    return _page(source, after_seq=0, limit=limit)[0]
 
 
 def entry_history(*, user: User, client_id: str) -> list[dict[str, Any]]:

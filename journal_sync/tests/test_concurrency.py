@@ -213,10 +213,10 @@ def test_concurrent_edits_never_lose_a_write(alice: User) -> None:
             assert f"+{number}.{edit}" in text
 
 
-def test_a_prune_between_the_watermark_read_and_the_page_read_still_answers_410(
-    alice: User,
-) -> None:
-    """The pull reads the feed position, then the rows; a prune may commit in between."""
+def test_a_prune_right_after_the_page_read_cannot_hide_a_tombstone(alice: User) -> None:
+    """The pull reads the feed position and the rows in one statement, one snapshot: a
+    prune that commits right after it finds the page already carrying its tombstone, and
+    the next pull from the stale cursor is refused."""
     laptop, phone = client_for(alice), client_for(alice)
     write(alice, "entry-1", "text")
     stale_cursor = phone.get("/api/sync/backups").json()["next_cursor"]
@@ -234,5 +234,10 @@ def test_a_prune_between_the_watermark_read_and_the_page_read_still_answers_410(
     with connection.execute_wrapper(prune_after_the_position_read):
         response = phone.get("/api/sync/backups", {"cursor": stale_cursor})
     assert pruned == [{"pruned_tombstones": 1, "pruned_revisions": 1, "pruned_conflicts": 0}]
-    assert response.status_code == 410, response.json()
-    assert response.json()["code"] == "resync_required"
+    assert response.status_code == 200, response.json()
+    assert [(item["id"], item["deleted"]) for item in response.json()["backups"]] == [
+        ("entry-1", True)
+    ]
+    again = phone.get("/api/sync/backups", {"cursor": stale_cursor})
+    assert again.status_code == 410, again.json()
+    assert again.json()["code"] == "resync_required"
