@@ -1,4 +1,4 @@
-"""The change feed's counter row: the two statements the ORM cannot write.
+"""The change feed's counter row: the statements the ORM cannot write.
 
 ``model`` is the feed's counter model: one row per user, keyed by ``user``, with the
 ``last_seq`` and ``pruned_seq`` columns.
