@@ -7,3 +7,6 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts import schema  # noqa: F401 - registers the OpenAPI auth scheme
+        from accounts.jwt_keys import jwt_hs256_install
+
+        jwt_hs256_install()

@@ -44,13 +44,18 @@ def device_seen(*, user: User, device_id: str) -> None:
     DEVICE_SEEN_REFRESH_SECONDS ago is not written again: ``last_seen_at`` is that precise,
     and a push saves a statement and a row update. Only a committed record counts.
     """
-    key = (user.pk, device_id)
-    refresh = float(settings.DEVICE_SEEN_REFRESH_SECONDS)
-    if time.monotonic() - _recorded_at.get(key, -refresh) < refresh:
+    if not device_seen_due(user=user, device_id=device_id):
         return
+    key = (user.pk, device_id)
     _device_quota_check(user, device_id)
     device_seen_upsert(Device, User, user_pk=user.pk, device_id=device_id, seen_at=timezone.now())
     transaction.on_commit(lambda: _remember(key))
+
+
+def device_seen_due(*, user: User, device_id: str) -> bool:
+    """Whether ``device_seen`` would write: this worker has not recorded the device lately."""
+    refresh = float(settings.DEVICE_SEEN_REFRESH_SECONDS)
+    return time.monotonic() - _recorded_at.get((user.pk, device_id), -refresh) >= refresh
 
 
 def _device_quota_check(user: User, device_id: str) -> None:

@@ -23,6 +23,11 @@ def tier_allows(current: str, required: str) -> bool:
     return TIER_RANK[PrivacyTier(current)] >= TIER_RANK[PrivacyTier(required)]
 
 
+def tiers_allowing(required: str) -> tuple[str, ...]:
+    """Every tier on which a user may store what ``required`` needs."""
+    return tuple(tier.value for tier in PrivacyTier if tier_allows(tier, required))
+
+
 def features_for(tier: str) -> dict[str, bool]:
     analytics = tier_allows(tier, PrivacyTier.ANALYTICS_SYNC)
     full = tier_allows(tier, PrivacyTier.FULL_SYNC)

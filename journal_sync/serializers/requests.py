@@ -44,6 +44,7 @@ class _CiphertextRequest(StrictSerializer):
 
 
 class EntryPushSerializer(_CiphertextRequest):
+    validates_on_prototype = True  # keeps no state: reflective.lib.fields.validated_input
     id = entry_id_field()
     encrypted_content = ciphertext_field()
     content_iv = iv_field()

@@ -136,7 +136,7 @@ class _PushPlan:
         if self.creates and self.feed.last_seq > quota_limit(Quota.ENTRIES):
             entries = EncryptedEntry.objects.filter(user=self.user).count()
             quota_check(Quota.ENTRIES, used=entries, adding=len(self.creates))
-        storage_check(self.user, adding=self.bytes_added())
+        storage_check(self.user, adding=self.bytes_added(), reserved=self.feed.storage)
 
     def apply(self) -> list[PushResult]:
         history_archive([head.pk for head, _, _ in self.updates])
@@ -167,6 +167,9 @@ def entries_push(*, user: User, writes: Sequence[EntryWrite]) -> list[PushResult
             user=user,
             required_tier=PrivacyTier.FULL_SYNC,
             device_ids=[write.device_id for write in writes],
+            # At least what the batch stores (bytes_added): the bound is raised in the
+            # statement that takes the feed position, one round trip less per push.
+            storage_reserve=sum(write_size(write) for write in writes),
         )
         plan = _PushPlan(user, timezone.now(), feed, heads(user, (w.client_id for w in writes)))
         seen: set[str] = set()

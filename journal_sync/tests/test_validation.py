@@ -204,3 +204,20 @@ def test_wrong_methods_are_a_405(laptop: APIClient) -> None:
 
 def test_trailing_slashes_are_not_routes(laptop: APIClient) -> None:
     assert laptop.get("/api/sync/backups/").status_code == 404
+
+
+def test_one_serializer_validating_every_push_answers_as_a_fresh_one(laptop: APIClient) -> None:
+    """validated_input checks push bodies on one shared serializer: a bad body between two
+    good ones gets the fresh serializer's errors, and leaves nothing behind for the next."""
+    from journal_sync.serializers.requests import EntryPushSerializer
+
+    bad = {**payload("entry-2", "two"), "content_iv": "not base64!!", "base_revision": -1}
+    fresh = EntryPushSerializer(data=bad)
+    assert not fresh.is_valid()
+    assert push(laptop, payload("entry-1", "one")).status_code == 201
+    refused = push(laptop, bad)
+    assert refused.status_code == 400
+    assert refused.json()["fields"] == {
+        name: [str(error) for error in errors] for name, errors in fresh.errors.items()
+    }
+    assert push(laptop, payload("entry-2", "two")).json()["seq"] == 2

@@ -13,6 +13,7 @@ import socket
 from typing import Any
 
 from gunicorn import util
+from gunicorn.http.body import LengthReader
 from gunicorn.workers.sync import SyncWorker
 
 GUNICORN_ERRORS: dict[int, tuple[str, str]] = {
@@ -44,9 +45,54 @@ def write_json_error(sock: socket.socket, status_int: int, reason: str, mesg: st
     util.write_nonblock(sock, json_error_response(status_int, reason))
 
 
+def request_read_whole(request: Any) -> bool:
+    """Whether the request's body (of a stated length, or none) was read to its end."""
+    reader = getattr(getattr(request, "body", None), "reader", None)
+    return isinstance(reader, LengthReader) and reader.length == 0
+
+
+def nothing_unread(sock: socket.socket) -> bool:
+    """No byte from the client waits in the socket (the kernel would answer a close with RST)."""
+    try:
+        sock.setblocking(False)
+        return not sock.recv(1, socket.MSG_PEEK)  # b"": the client closed already
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+
+
 class JsonErrorWorker(SyncWorker):  # type: ignore[misc]
-    """gunicorn's sync worker, writing its own errors as JSON (see the module docstring)."""
+    """gunicorn's sync worker, writing its own errors as JSON (see the module docstring).
+
+    It also closes a connection at once when the request was read to its end and nothing
+    else arrived: gunicorn's ``close_graceful`` then waits for the client to close first,
+    so that unread bytes cannot turn the close into a reset that loses the response; with
+    nothing unread there is no reset to avoid, and the wait kept a push worker idle for
+    8.7% of its time. Anything else still gets the graceful close.
+    """
+
+    read_whole = False
 
     def init_process(self) -> Any:
         util.write_error = write_json_error
+        graceful = util.close_graceful
+
+        def close(sock: socket.socket, *args: Any, **kwargs: Any) -> None:
+            if self.read_whole and nothing_unread(sock):
+                util.close(sock)
+            else:
+                graceful(sock, *args, **kwargs)
+
+        util.close_graceful = close
         return super().init_process()
+
+    def handle(self, listener: Any, client: Any, addr: Any) -> None:
+        self.read_whole = False
+        super().handle(listener, client, addr)
+
+    def handle_request(self, listener: Any, req: Any, client: Any, addr: Any) -> None:
+        try:
+            super().handle_request(listener, req, client, addr)
+        finally:
+            self.read_whole = request_read_whole(req)

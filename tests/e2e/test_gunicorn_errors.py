@@ -75,3 +75,28 @@ def test_a_live_server_answers_its_own_refusals_in_json(gunicorn_server: Running
         assert response.status == status
         assert response.getheader("Content-Type") == "application/json"
         assert "code" in json.loads(response.body)  # type: ignore[attr-defined]
+
+
+def test_a_connection_is_closed_at_once_only_with_nothing_left_unread() -> None:
+    """The worker skips the graceful close's wait only when a reset cannot happen."""
+    from types import SimpleNamespace
+
+    from gunicorn.http.body import EOFReader, LengthReader
+
+    from reflective.lib.gunicorn_worker import nothing_unread, request_read_whole
+
+    def request(reader: object) -> object:
+        return SimpleNamespace(body=SimpleNamespace(reader=reader))
+
+    assert request_read_whole(request(LengthReader(None, 0)))
+    assert not request_read_whole(request(LengthReader(None, 10)))  # the body was not read
+    assert not request_read_whole(request(EOFReader(None)))
+    assert not request_read_whole(None)  # gunicorn could not parse the request
+    server, client = socket.socketpair()
+    with server, client:
+        assert nothing_unread(server)
+        client.sendall(b"more")
+        assert not nothing_unread(server)
+        assert server.recv(4) == b"more"
+        client.shutdown(socket.SHUT_WR)
+        assert nothing_unread(server)  # the client closed: nothing more can come
