@@ -86,7 +86,7 @@ def transaction_time(conn: psycopg.Connection[Any], blobs: list[bytes]) -> tuple
 def storing_ms(conn: psycopg.Connection[Any], name: str, blobs: list[bytes], rounds: int) -> float:
     """Prints and returns the median wall milliseconds of storing ``blobs`` in one transaction."""
     walls, cpus = zip(*(transaction_time(conn, blobs) for _ in range(rounds)), strict=True)
-    wall = statistics.median(walls)
+    wall = float(statistics.median(walls))
     megabytes = sum(map(len, blobs)) / 1e6
     print(
         f"store {name:<28} {len(blobs):>3} rows {megabytes:5.1f} MB  wall p50 {wall:6.1f} ms "

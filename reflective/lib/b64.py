@@ -6,17 +6,20 @@ Ciphertexts travel as base64 text: a 25-metric upload carries 11 MB of it and a 
 500 2 KiB entries in 3.2 ms; pybase64 takes 0.03 ms per ciphertext and 0.8 ms per page.
 
 Decoding is strict: only the standard alphabet, padding only at the end and only as much as
-needed. Anything else raises ``ValueError`` (``binascii.Error`` is one), as the standard
-library's strict decoder does; callers turn it into their own 400.
+needed. Anything else raises ``binascii.Error``, a ``ValueError``, as the standard library's
+strict decoder does; callers turn it into their own 400.
 """
+
+import binascii
 
 import pybase64
 
 
 def b64decode_strict(text: str | bytes) -> bytes:
-    """Bytes of standard base64 ``text``; ``ValueError`` on any character or padding error."""
+    """Bytes of standard base64 ``text``; ``binascii.Error`` (a ``ValueError``) on any
+    character or padding error."""
     if isinstance(text, str) and not text.isascii():
-        raise ValueError("base64 text is ASCII")
+        raise binascii.Error("base64 text is ASCII")
     return pybase64.b64decode(text, validate=True)
 
 
