@@ -49,6 +49,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
 import tenseal as ts
 from common import (
     DEFAULT_POSTGRES,
@@ -143,6 +144,12 @@ class Server:
 
     def stop(self) -> None:
         server_stop(self.process)
+
+    def analyze(self) -> None:
+        """Statistics for the planner after seeding, as autovacuum gathers them in production
+        (a PostgreSQL with autovacuum off would otherwise plan the reads blind)."""
+        with psycopg.connect(self.database_url, autocommit=True) as conn:
+            conn.execute("ANALYZE")
 
     def cpu(self) -> float:
         return process_tree_cpu(self.process.pid)
@@ -322,6 +329,7 @@ def figure_pull(server: Server, token: str, entries: int, rounds: int) -> Measur
     for start in range(0, entries, 100):
         items = [entry_body(f"pull-{n}", "pusher") for n in range(start, start + 100)]
         client.call("POST", "/api/sync/batch", json={"items": items})
+    server.analyze()
 
     def pull(client: Client) -> int:
         pulled = 0
