@@ -10,8 +10,8 @@ from django.db.models import Count, Sum
 from accounts.models import User
 from analytics.formats import ckks
 from analytics.models import EncryptedMetric, PublicContext
+from reflective.lib.b64 import b64encode
 from reflective.lib.db.ciphertexts import ciphertexts_by_id
-from reflective.lib.fields import b64encode
 
 EXPORT_CHUNK = 50
 

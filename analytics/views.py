@@ -36,7 +36,8 @@ from analytics.services.deletion import metrics_delete, metrics_delete_all
 from analytics.services.keys import public_context_rekey
 from analytics.services.uploads import metrics_upload
 from analytics.upload_items import metric_uploads_parse
-from reflective.lib.fields import b64encode, validated_input
+from reflective.lib.b64 import b64encode
+from reflective.lib.fields import validated_input
 from reflective.lib.replicas import ReplicaReadsMixin
 
 POLICY_CACHE_SECONDS = 3600

@@ -14,7 +14,7 @@ from django.db.models.functions import Length
 
 from accounts.models import User
 from changefeed.feed import feed_cursor_check, feed_position
-from reflective.lib.fields import b64encode
+from reflective.lib.b64 import b64encode
 from tags.messages import TagMessages
 from tags.models import LIVE, Tag
 

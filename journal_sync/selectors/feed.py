@@ -54,14 +54,8 @@ def _page(source: PageSource, *, after_seq: int, limit: int) -> tuple[FeedPage, 
     """``limit`` rows at most, fewer when their ciphertext passes the page's byte budget,
     and where the feed stood, from one snapshot (on the replica when the request may read
     one): the sizes first (no ciphertext), then only the rows that fit."""
-    fetched = byte_page_fetch(
-        source,
-        FEED_FIELDS,
-        key="seq",
-        size="size_bytes",
-        limit=limit,
-        budget=int(settings.SYNC_PAGE_MAX_BYTES),
-    )
+    budget = int(settings.SYNC_PAGE_MAX_BYTES)
+    fetched = byte_page_fetch(source, FEED_FIELDS, limit=limit, budget=budget)
     position = feed_position_of(fetched.counter)
     page = fetched.rows
     if not page:
@@ -75,7 +69,15 @@ def _page(source: PageSource, *, after_seq: int, limit: int) -> tuple[FeedPage, 
 
 def _entries(user: User, after: tuple[str, Any], exclude_device_id: str | None) -> PageSource:
     skip = ("device_id", exclude_device_id) if exclude_device_id else None
-    return PageSource(EncryptedEntry, ("user", user.pk), after, skip, counter=SyncState)
+    return PageSource(
+        EncryptedEntry,
+        ("user", user.pk),
+        after,
+        skip,
+        counter=SyncState,
+        key="seq",
+        size="size_bytes",
+    )
 
 
 def changes_since(

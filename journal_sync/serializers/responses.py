@@ -20,7 +20,7 @@ from journal_sync.selectors.summary import SyncSummary
 from journal_sync.services.conflicts import ResolveResult
 from journal_sync.services.push import PushResult
 from journal_sync.services.versions import CIPHERTEXT_FIELDS
-from reflective.lib.fields import b64encode
+from reflective.lib.b64 import b64encode
 
 
 def feed_entry_json(row: Mapping[str, Any]) -> dict[str, Any]:

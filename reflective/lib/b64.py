@@ -23,6 +23,9 @@ def b64decode_strict(text: str | bytes) -> bytes:
     return pybase64.b64decode(text, validate=True)
 
 
-def b64encode_text(data: bytes | memoryview) -> str:
-    """Standard base64 of ``data`` as ``str``, with padding and no line breaks."""
-    return pybase64.b64encode_as_string(data)
+def b64encode(data: bytes | memoryview | None) -> str | None:
+    """Standard base64 of ``data`` as ``str``, with padding and no line breaks (None: None).
+
+    A memoryview (PostgreSQL's bytea) is read in place, without a copy to bytes.
+    """
+    return None if data is None else pybase64.b64encode_as_string(data)

@@ -11,7 +11,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from reflective.lib.b64 import b64decode_strict, b64encode_text
+from reflective.lib.b64 import b64decode_strict, b64encode
 from reflective.lib.json_depth import json_max_depth, json_too_deep
 
 # The largest revision, feed position or offset accepted from a client: PostgreSQL columns
@@ -19,11 +19,6 @@ from reflective.lib.json_depth import json_max_depth, json_too_deep
 POSITION_MAX = 2**62
 
 LOCALE_PATTERN = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8}){0,4}$")
-
-
-def b64encode(data: bytes | memoryview | None) -> str | None:
-    # A memoryview (PostgreSQL's bytea) is read in place, without a copy to bytes.
-    return None if data is None else b64encode_text(data)
 
 
 @extend_schema_field(OpenApiTypes.BYTE)

@@ -67,14 +67,17 @@ def bytes_fit(sizes: Sequence[int], limit: int, budget: int) -> int:
 class PageSource:
     """The rows a page is drawn from: ``model`` rows whose ``owner`` field is ``owner[1]``
     and whose ``after`` field is past ``after[1]``, less those whose ``skip`` field equals
-    ``skip[1]``. ``counter`` is a model with one row per owner (keyed by the same field
-    name) whose ``last_seq`` and ``pruned_seq`` are read from the same snapshot."""
+    ``skip[1]``, in ``key`` order, each ``size`` bytes. ``counter`` is a model with one row
+    per owner (keyed by the same field name) whose ``last_seq`` and ``pruned_seq`` are read
+    from the same snapshot."""
 
     model: type[models.Model]
     owner: tuple[str, Any]
     after: tuple[str, Any]
     skip: tuple[str, Any] | None
     counter: type[models.Model]
+    key: str
+    size: str
 
 
 @dataclass(frozen=True)
@@ -85,16 +88,10 @@ class BytePage:
 
 
 def byte_page_fetch(
-    source: PageSource,
-    fields: Sequence[str],
-    *,
-    key: str,
-    size: str,
-    limit: int,
-    budget: int,
+    source: PageSource, fields: Sequence[str], *, limit: int, budget: int
 ) -> BytePage:
-    """A page of ``source`` in ``key`` order: ``limit`` rows at most, fewer once their
-    ``size`` passes ``budget`` (``bytes_fit``); whether more rows follow; and the owner's
+    """A page of ``source`` in its key order: ``limit`` rows at most, fewer once their
+    sizes pass ``budget`` (``bytes_fit``); whether more rows follow; and the owner's
     counter row, all from one snapshot.
 
     The rows are tuples of ``fields`` in order: turning a 500-row page into answers took
@@ -112,12 +109,12 @@ def byte_page_fetch(
     """
     alias = router.db_for_read(source.model)
     if not is_postgres(alias):
-        return _byte_page_two_reads(source, fields, key, size, limit, budget, alias)
+        return _byte_page_two_reads(source, fields, limit, budget, alias)
     statement = _byte_page_sql(
         source.model,
         tuple(fields),
-        key,
-        size,
+        source.key,
+        source.size,
         source.counter,
         (source.owner[0], source.after[0], None if source.skip is None else source.skip[0]),
         alias,
@@ -194,15 +191,9 @@ def _byte_page_sql(
 
 
 def _byte_page_two_reads(
-    source: PageSource,
-    fields: Sequence[str],
-    key: str,
-    size: str,
-    limit: int,
-    budget: int,
-    alias: str,
+    source: PageSource, fields: Sequence[str], limit: int, budget: int, alias: str
 ) -> BytePage:
-    owner, after = source.owner, source.after
+    owner, after, key = source.owner, source.after, source.key
     queryset = source.model._default_manager.using(alias).filter(
         **{owner[0]: owner[1], f"{after[0]}__gt": after[1]}
     )
@@ -212,7 +203,7 @@ def _byte_page_two_reads(
     with one_snapshot(alias):
         row = counters.values_list("last_seq", "pruned_seq").first()
         counter = None if row is None else (int(row[0]), int(row[1]))
-        sized = list(queryset.order_by(key).values_list(key, size)[: limit + 1])
+        sized = list(queryset.order_by(key).values_list(key, source.size)[: limit + 1])
         count = bytes_fit([row_size for _, row_size in sized], limit, budget)
         if count == 0:
             return BytePage([], False, counter)
