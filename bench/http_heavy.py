@@ -22,8 +22,8 @@ httpx client on this machine's CPUs:
   in turn, as a user's devices do), or with ``--push-accounts 8`` one device each of 8
   accounts (nothing shared but the server).
 
-Every figure also prints the CPU milliseconds per request of gunicorn (master and workers)
-and of this client. Usage (from the repository root):
+Every figure also prints the CPU milliseconds per request of gunicorn (master and workers),
+of this client and of PostgreSQL (every live postgres process). Usage (from the repository root):
 
     .venv/bin/python bench/http_heavy.py                    # every figure, a few minutes
     .venv/bin/python bench/http_heavy.py --figure upload --figure aggregate --batches 20
@@ -60,7 +60,7 @@ from common import (
     server_start,
     server_stop,
 )
-from load_report import percentile, process_tree_cpu
+from load_report import percentile, postgres_cpu, process_tree_cpu
 
 from reflective_client.analytics import (
     FRAME_CONTENT_TYPE,
@@ -114,6 +114,7 @@ class Measure:
     server_ms: list[float] = field(default_factory=list)
     server_cpu: float = 0.0
     client_cpu: float = 0.0
+    postgres_cpu: float = 0.0
 
     def row(self, unit: str) -> str:
         ordered = sorted(self.latencies_ms)
@@ -124,7 +125,8 @@ class Measure:
             f"{unit:<10} p50 {statistics.median(ordered):>7.1f}  p99 "
             f"{percentile(ordered, 0.99):>7.1f}  server p50 {server:>7.1f} ms  "
             f"CPU ms/request server {1000 * self.server_cpu / requests:>6.1f} "
-            f"client {1000 * self.client_cpu / requests:>6.1f}"
+            f"client {1000 * self.client_cpu / requests:>6.1f} "
+            f"postgres {1000 * self.postgres_cpu / requests:>6.1f}"
         )
 
 
@@ -200,7 +202,7 @@ def measured(
     for client in clients:
         client.latencies_ms = []
     server.mark()
-    cpu_server, cpu_client = server.cpu(), time.process_time()
+    cpu_server, cpu_client, cpu_postgres = server.cpu(), time.process_time(), postgres_cpu()
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=len(clients)) as pool:
         items = sum(pool.map(work, clients))
@@ -208,6 +210,7 @@ def measured(
     result = Measure(name, len(clients), items, seconds)
     result.server_cpu = server.cpu() - cpu_server
     result.client_cpu = time.process_time() - cpu_client
+    result.postgres_cpu = postgres_cpu() - cpu_postgres
     result.latencies_ms = [ms for client in clients for ms in client.latencies_ms]
     time.sleep(0.3)  # the last access lines reach the log file
     result.server_ms = server.durations_since_mark(route)
