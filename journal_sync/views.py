@@ -32,6 +32,14 @@ from journal_sync.serializers.requests import (
     resolve_content,
 )
 from journal_sync.serializers.responses import (
+    conflict_page_json,
+    page_json,
+    push_result_json,
+    resolve_json,
+    revisions_json,
+    sync_state_json,
+)
+from journal_sync.serializers.schemas import (
     BatchResultOutSerializer,
     ConflictErrorOutSerializer,
     ConflictListOutSerializer,
@@ -41,12 +49,6 @@ from journal_sync.serializers.responses import (
     ResolveOutSerializer,
     RevisionListOutSerializer,
     SyncStateOutSerializer,
-    conflict_page_json,
-    page_json,
-    push_result_json,
-    resolve_json,
-    revisions_json,
-    sync_state_json,
 )
 from journal_sync.services.conflicts import conflict_resolve
 from journal_sync.services.push import PushResult, entries_push, entry_delete

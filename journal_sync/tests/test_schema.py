@@ -10,6 +10,7 @@ from accounts.models import User
 from journal_sync.models import EntryConflict
 from journal_sync.selectors.conflicts import remote_versions
 from journal_sync.serializers import responses as shapes
+from journal_sync.serializers import schemas
 from journal_sync.services.push import PushResult, PushStatus
 from journal_sync.tests.conftest import write
 
@@ -21,9 +22,9 @@ def _keys(serializer: serializers.Serializer[Any]) -> set[str]:
 def test_feed_entries_have_the_documented_fields(laptop: APIClient, alice: User) -> None:
     write(alice, "entry-1", "text")
     item = laptop.get("/api/sync/backups").json()["backups"][0]
-    assert set(item) == _keys(shapes.FeedEntryOutSerializer())
+    assert set(item) == _keys(schemas.FeedEntryOutSerializer())
     page = laptop.get("/api/sync/backups").json()
-    assert set(page) == _keys(shapes.FeedPageOutSerializer())
+    assert set(page) == _keys(schemas.FeedPageOutSerializer())
 
 
 def test_conflicts_have_the_documented_fields(alice: User) -> None:
@@ -32,22 +33,22 @@ def test_conflicts_have_the_documented_fields(alice: User) -> None:
     write(alice, "entry-1", "stale", device="phone", base=1)
     conflict = EntryConflict.objects.select_related("entry").get()
     body = shapes.conflict_json(conflict, remote_versions([conflict]))
-    assert set(body) == _keys(shapes.ConflictOutSerializer())
-    documented = _keys(shapes.ConflictVersionOutSerializer())
+    assert set(body) == _keys(schemas.ConflictOutSerializer())
+    documented = _keys(schemas.ConflictVersionOutSerializer())
     assert set(body["local_version"]) <= documented
     assert set(body["remote_version"]) <= documented
 
 
 def test_push_results_have_the_documented_fields() -> None:
     result = PushResult("entry-1", PushStatus.CONFLICT, 2, 5, uuid.uuid4(), "code", "why")
-    assert set(shapes.push_result_json(result)) <= _keys(shapes.PushResultOutSerializer())
+    assert set(shapes.push_result_json(result)) <= _keys(schemas.PushResultOutSerializer())
 
 
 def test_a_resurrection_result_has_the_documented_fields() -> None:
     result = PushResult("entry-1", PushStatus.STORED, 3, 7, resurrected=True)
     body = shapes.push_result_json(result)
     assert body["resurrected"] is True
-    assert set(body) <= _keys(shapes.PushResultOutSerializer())
+    assert set(body) <= _keys(schemas.PushResultOutSerializer())
 
 
 def test_the_schema_lists_every_sync_path(laptop: APIClient) -> None:
