@@ -100,7 +100,11 @@ def process_tree_cpu(pid: int) -> float:
 
 
 def postgres_cpu() -> float:
-    """CPU seconds of every live PostgreSQL process (backends and background workers)."""
+    """CPU seconds of every PostgreSQL process (backends and background workers).
+
+    The postmaster's reaped-children fields hold the backends that have exited, so a
+    connection closed between two readings does not make the difference negative.
+    """
     ticks = 0
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -111,7 +115,7 @@ def postgres_cpu() -> float:
             continue
         fields = _stat_fields(int(entry.name)) if command == "postgres" else None
         if fields is not None:
-            ticks += int(fields[11]) + int(fields[12])
+            ticks += sum(int(value) for value in fields[11:15])
     return ticks / CLOCK_TICKS
 
 
