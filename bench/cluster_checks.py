@@ -1,5 +1,5 @@
 """What the cluster drill proves besides the load: a shared throttle, read-your-writes, and a
-device that retries the one retryable error.
+device that retries the one retryable error (and a read whose answer a dying node cut off).
 """
 
 import threading
@@ -41,6 +41,12 @@ class DrillDevice(Device):
             try:
                 response = self.http.request(method, self.base + path, timeout=120, **kw)
             except requests.RequestException as error:
+                if method == "GET" and isinstance(error, requests.exceptions.ChunkedEncodingError):
+                    # The node died while sending its answer: haproxy had passed the headers
+                    # on, so it could not send the request elsewhere. A read is safe to repeat.
+                    key = f"{label} answer cut"
+                    self.retried[key] = self.retried.get(key, 0) + 1
+                    continue
                 kind = f"{label}: {type(error).__name__}: {str(error)[:160]}"
                 self.recorder.transport_errors[kind] += 1
                 return None

@@ -14,7 +14,8 @@ haproxy checking /api/health/ready. Then it proves, in order:
    promoted with ``pg_ctl promote``. The nodes reach it without a restart through their
    multi-host DATABASE_URL. Afterwards every device converges on the server's digest,
    every acknowledged write is there byte for byte, and the only errors clients saw were
-   503s with Retry-After.
+   503s with Retry-After, or a read's answer cut off by the killed node (a device repeats
+   the read; haproxy cannot once it has passed the answer's headers on).
 
 It prints the replica's lag under load and the seconds without an acknowledged write, and
 exits 1 when a check fails. Everything it started is stopped and removed. Usage:
