@@ -9,8 +9,8 @@ about 45% of an upload's time, measured).
 Every upload and deletion hands its changes here inside its transaction, with the series
 row locked, after the metric rows themselves are stored or deleted. Changes are walked in
 time order, so each day's changes are summed once and that day sum is folded into the open
-week, month and year accumulators; an accumulator is written when the walk leaves its
-period. Each touched rollup costs one read, one
+day, week and month accumulators, and each month's into its year's; an accumulator is
+written when the walk leaves its period. Each touched rollup costs one read, one
 deserialization, one addition and one serialization, however many metrics changed in it.
 """
 
@@ -27,7 +27,7 @@ from accounts.models import User
 from analytics.formats.base import EncryptedVector
 from analytics.formats.codec import Codec
 from analytics.models import EncryptedMetric, MetricRollup, MetricSeries
-from analytics.periods import COARSE_TO_FINE, Level, Period, local_date, period_floor
+from analytics.periods import Level, Period, local_date, period_floor
 from reflective.lib.db.ciphertexts import (
     ciphertext_row_update,
     ciphertext_rows_insert,
@@ -93,6 +93,12 @@ class _Delta:
         self.count += count
 
 
+# Each day's sum goes into its day, week and month; a year is fed whole months as they
+# close (months nest in years): one addition per month instead of one per day. 25 daily
+# values in January take 45 additions instead of 69 (counted), at 0.06 ms each.
+DAY_FED = (Level.MONTH, Level.WEEK, Level.DAY)
+
+
 def rollups_apply(*, series: MetricSeries, changes: Iterable[MetricChange]) -> None:
     """Fold metric additions and removals into every rollup level of ``series``.
 
@@ -101,23 +107,43 @@ def rollups_apply(*, series: MetricSeries, changes: Iterable[MetricChange]) -> N
     zone = ZoneInfo(series.rollup_timezone)
     ordered = sorted(changes, key=lambda change: change.timestamp)
     writer = _RollupWriter(series, zone, {local_date(c.timestamp, zone) for c in ordered})
-    open_periods: dict[str, tuple[Period, _Delta]] = {}
+    periods = _OpenPeriods(writer)
     for day, day_changes in groupby(ordered, key=lambda change: local_date(change.timestamp, zone)):
         day_delta = _Delta()
         for change in day_changes:
             day_delta.add_change(change, writer.codec)
-        for level in COARSE_TO_FINE:
-            period = Period(level, period_floor(level, day))
-            current = open_periods.get(level)
-            if current is not None and current[0] != period:
-                writer.write(*current)
-                current = None
-            if current is None:
-                current = open_periods[level] = (period, _Delta())
-            current[1].add_delta(day_delta)
-    for period, delta in open_periods.values():
-        writer.write(period, delta)
+        for level in DAY_FED:
+            periods.add(Period(level, period_floor(level, day)), day_delta)
+    periods.close_all()
     writer.flush()
+
+
+class _OpenPeriods:
+    """The period each level is summing now; its sum is written when the walk leaves it."""
+
+    def __init__(self, writer: "_RollupWriter") -> None:
+        self.writer = writer
+        self.open: dict[Level, tuple[Period, _Delta]] = {}
+
+    def add(self, period: Period, delta: _Delta) -> None:
+        current = self.open.get(period.level)
+        if current is not None and current[0] != period:
+            self._close(period.level)
+            current = None
+        if current is None:
+            current = self.open[period.level] = (period, _Delta())
+        current[1].add_delta(delta)
+
+    def _close(self, level: Level) -> None:
+        period, delta = self.open.pop(level)
+        self.writer.write(period, delta)
+        if level == Level.MONTH:
+            self.add(Period(Level.YEAR, period_floor(Level.YEAR, period.start)), delta)
+
+    def close_all(self) -> None:
+        for level in (*DAY_FED, Level.YEAR):  # months before years: a month feeds its year
+            if level in self.open:
+                self._close(level)
 
 
 class _RollupWriter:
