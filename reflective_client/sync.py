@@ -84,20 +84,24 @@ def sealed_entry(
 ) -> JsonObject:
     """A push body: ``text`` sealed with AES-256-GCM, bound to ``entry_id`` as associated data.
 
-    Encrypted once per call: a retry of a lost answer must send these very bytes again.
+    Encrypted once per call: a retry of a lost answer must send these very bytes again. A new
+    entry (``base_revision`` 0) is created now unless ``created_at`` says otherwise; an edit
+    names no creation time unless given one, so the server keeps the entry's own.
     """
     sealed = aes_seal(keys.aes_key, text.encode(), context=entry_context(entry_id))
     stamp = now_iso()
-    return {
+    body: JsonObject = {
         "id": entry_id,
         "encrypted_content": b64e(sealed.ciphertext),
         "content_iv": b64e(sealed.iv),
         "content_tag": b64e(sealed.tag),
-        "created_at": created_at or stamp,
         "updated_at": stamp,
         "device_id": keys.device_id,
         "base_revision": base_revision,
     }
+    if created_at is not None or base_revision == 0:
+        body["created_at"] = created_at or stamp
+    return body
 
 
 class Journal:
