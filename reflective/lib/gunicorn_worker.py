@@ -13,6 +13,7 @@ import socket
 from typing import Any
 
 from gunicorn import util
+from gunicorn.http import wsgi
 from gunicorn.http.body import LengthReader
 from gunicorn.workers.sync import SyncWorker
 
@@ -62,8 +63,66 @@ def nothing_unread(sock: socket.socket) -> bool:
         return False
 
 
+class _HeldBytes:
+    """Stands in for the socket while gunicorn writes a response's headers: keeps them."""
+
+    def __init__(self) -> None:
+        self.data = b""
+
+    def sendall(self, data: bytes) -> None:
+        self.data += data
+
+
+class OneWriteResponse(wsgi.Response):  # type: ignore[misc]
+    """gunicorn's response, sending its headers together with the first body bytes.
+
+    gunicorn sends the headers, then the body: two sends, and a worker killed between them
+    leaves the client (or haproxy, which then cannot retry) holding headers and a short
+    body. One send hands the kernel the whole answer of an API response, which it delivers
+    even if the worker dies next, and saves a send and the client a receive per response.
+    """
+
+    sock: Any
+    held = b""
+
+    def send_headers(self) -> None:
+        if self.headers_sent:
+            return
+        headers = _HeldBytes()
+        sock, self.sock = self.sock, headers
+        try:
+            super().send_headers()
+        finally:
+            self.sock = sock
+        self.held = headers.data
+
+    def _headers_release(self) -> None:
+        held, self.held = self.held, b""
+        if held:
+            self.sock.sendall(held)
+
+    def _emit_body(self, data: bytes) -> None:
+        if self.held and not self.chunked:
+            held, self.held = self.held, b""
+            self.sock.sendall(held + data)
+            return
+        self._headers_release()
+        super()._emit_body(data)
+
+    def sendfile(self, respiter: Any) -> bool:
+        self.send_headers()
+        self._headers_release()
+        return bool(super().sendfile(respiter))
+
+    def close(self) -> None:
+        self.send_headers()
+        self._headers_release()
+        super().close()
+
+
 class JsonErrorWorker(SyncWorker):  # type: ignore[misc]
-    """gunicorn's sync worker, writing its own errors as JSON (see the module docstring).
+    """gunicorn's sync worker, writing its own errors as JSON (see the module docstring),
+    and each response's headers with its body in one send (``OneWriteResponse``).
 
     It also closes a connection at once when the request was read to its end and nothing
     else arrived: gunicorn's ``close_graceful`` then waits for the client to close first,
@@ -76,6 +135,7 @@ class JsonErrorWorker(SyncWorker):  # type: ignore[misc]
 
     def init_process(self) -> Any:
         util.write_error = write_json_error
+        wsgi.Response = OneWriteResponse  # what wsgi.create builds for each request
         graceful = util.close_graceful
 
         def close(sock: socket.socket, *args: Any, **kwargs: Any) -> None:
