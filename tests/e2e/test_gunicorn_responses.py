@@ -84,6 +84,9 @@ def test_a_chunked_answer_stays_valid_http(pieces: list[bytes]) -> None:
         assert answer.body == b"".join(pieces)  # type: ignore[attr-defined]
 
 
+@pytest.mark.slow
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
 def test_a_live_server_answers_in_one_piece(gunicorn_server: RunningServer) -> None:
     """Through gunicorn with the shipped config: the whole answer, headers and body."""
     host, port = gunicorn_server.url.removeprefix("http://").split(":")
